@@ -1,0 +1,25 @@
+"""Built-in background tasks."""
+
+from __future__ import annotations
+
+import time
+
+from django.db import IntegrityError, transaction
+from django_tasks import task
+
+from kehu.core.models import TaskProbe
+
+
+@task()
+def probe(key: str, sleep_seconds: float = 0.0) -> str:
+    """Write one TaskProbe row named ``key``; idempotent, so running it twice (after a
+    worker died mid-task) still leaves exactly one row. ``sleep_seconds`` lets the tests
+    kill a worker while the task is running."""
+    if sleep_seconds:
+        time.sleep(min(sleep_seconds, 60))
+    try:
+        with transaction.atomic():
+            TaskProbe.objects.create(key=key)
+    except IntegrityError:
+        return "already-done"
+    return "done"

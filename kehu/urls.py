@@ -1,0 +1,37 @@
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path, re_path
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from kehu.core import views as core_views
+from kehu.core.api.views import api_not_found
+
+api_v1 = [
+    path("", include("kehu.org.api.urls")),
+    path("", include("kehu.core.api.urls")),
+]
+
+urlpatterns = [
+    path("", include("kehu.core.urls")),
+    path("org/", include("kehu.org.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    re_path(r"^api/", api_not_found),
+]
+
+if settings.DEBUG:
+    from django.contrib import admin
+
+    urlpatterns.append(path("django-admin/", admin.site.urls))
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return core_views.not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    return core_views.server_error(request)
