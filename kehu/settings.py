@@ -171,7 +171,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
     }
-    _db.setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-kehu.sqlite3")
+    # A file, not memory, so tests that start a real server see the same database.
+    _db.setdefault("TEST", {})["NAME"] = os.environ.get(
+        "KEHU_TEST_SQLITE", str(VAR_DIR / "test-kehu.sqlite3")
+    )
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
