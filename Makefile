@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := kehu.settings
 
-.PHONY: demo test install lint format typecheck serve worker messages bench clean
+.PHONY: demo test install chromium lint format typecheck serve worker messages bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -17,6 +17,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# The browser tests drive Debian's Chromium (Playwright's own download cannot be used).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "Browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; }
+
 ## make demo: install, migrate, load the demo company and serve it at http://127.0.0.1:8000
 demo: install
 	$(BIN)/kehu migrate --no-input
@@ -25,7 +31,7 @@ demo: install
 	$(BIN)/kehu serve --dev --bind 127.0.0.1:8000
 
 ## make test: the whole suite (set DATABASE_URL=postgres://… to run it on PostgreSQL)
-test: install
+test: install chromium
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install
