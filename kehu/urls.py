@@ -10,11 +10,17 @@ from kehu.core.api.views import api_not_found
 api_v1 = [
     path("", include("kehu.org.api.urls")),
     path("", include("kehu.core.api.urls")),
+    path("", include("kehu.customers.api.urls")),
+    path("", include("kehu.leads.api.urls")),
+    path("", include("kehu.activities.api.urls")),
 ]
 
 urlpatterns = [
     path("", include("kehu.core.urls")),
     path("org/", include("kehu.org.urls")),
+    path("customers/", include("kehu.customers.urls")),
+    path("leads/", include("kehu.leads.urls")),
+    path("activities/", include("kehu.activities.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/v1/", include(api_v1)),
