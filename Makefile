@@ -57,8 +57,13 @@ messages: install
 	  --ignore 'static/vendor/*'
 	cd kehu && ../$(BIN)/django-admin compilemessages
 
+## make bench: figures beside their limits, on PostgreSQL (BENCH_DATABASE_URL, BENCH_ARGS)
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kehu_bench
 bench: install
-	$(BIN)/kehu bench $(BENCH_ARGS)
+	psql "$(BENCH_DATABASE_URL)" -c 'SELECT 1' >/dev/null 2>&1 || \
+	  psql "$(dir $(BENCH_DATABASE_URL))postgres" -c "CREATE DATABASE $(notdir $(BENCH_DATABASE_URL))"
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/kehu migrate --no-input -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/kehu bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -338,4 +338,6 @@ LOGGING = {
 }
 
 # --- Kehu -----------------------------------------------------------------------------
+# The benchmark's bare limit view (/bench/bare-register/) is mounted only when set.
+KEHU_BENCH = _env_bool("KEHU_BENCH", False)
 KEHU_DEMO_PASSWORD = os.environ.get("KEHU_DEMO_PASSWORD", "kehu-demo-2026")

@@ -29,6 +29,11 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
 ]
 
+if settings.KEHU_BENCH:
+    from bench.views import bare_register
+
+    urlpatterns.insert(0, path("bench/bare-register/", bare_register))
+
 if settings.DEBUG:
     from django.contrib import admin
 
