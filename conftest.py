@@ -102,6 +102,14 @@ def build_cast() -> Cast:
     return cast
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request: Any, settings: Any) -> None:
+    """argon2 at full cost takes ~0.5 s a hash on this machine; the cast hashes nine.
+    Tests marked ``argon2`` keep the configured hashers (and check them)."""
+    if request.node.get_closest_marker("argon2") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def cast(db: Any) -> Cast:
     return build_cast()

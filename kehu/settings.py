@@ -159,6 +159,11 @@ if DATABASE_URL:
         raise ImproperlyConfigured(
             "DATABASE_URL must point at PostgreSQL (postgres://…) or SQLite (sqlite:///…)."
         )
+    if _db.get("NAME") in {None, "", ":memory:"}:
+        raise ImproperlyConfigured(
+            "DATABASE_URL names no database: give one, e.g. postgres://user@host:5432/kehu "
+            "or sqlite:////path/kehu.sqlite3."
+        )
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "kehu.sqlite3")}
@@ -314,7 +319,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Several models have a "kind" or a "stage": name each choice set after its owner.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "kehu.customers.choices.CustomerKind",
+        "StageEnum": "kehu.customers.choices.Stage",
+        "CompletenessStageEnum": "kehu.customers.choices.CompletenessStage",
+        "RegistrationKindEnum": "kehu.leads.choices.RegistrationKind",
+        "RegistrationInputKindEnum": "kehu.leads.api.serializers.API_KINDS",
+        "ActivityKindEnum": "kehu.activities.choices.ActivityKind",
+        "RelationKindEnum": "kehu.customers.choices.RelationKind",
+    },
 }
 
 # --- background tasks -----------------------------------------------------------------

@@ -1,13 +1,31 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import AuditEvent
 
+MAX_ID = 2**63 - 1  # the largest BigAutoField value
+
+
+class IdField(forms.IntegerField):
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A filter on an id: a whole number in the database's range. (``NumberFilter``
+    takes decimals, so ``?node=1.5`` meant node 1 and ``?actor=1e30`` overflowed
+    SQLite's integers into a 500.)"""
+
+    field_class = IdField
+
 
 class AuditEventFilterSet(django_filters.FilterSet):
-    actor = django_filters.NumberFilter(field_name="actor_id", label=_("Actor"))
+    actor = IdFilter(field_name="actor_id", label=_("Actor"))
     action = django_filters.CharFilter(
         field_name="action", lookup_expr="startswith", label=_("Action")
     )

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 DEFAULT_REGION = "CN"
+MOBILE_LEADS = ("13", "14", "15", "16", "17", "18", "19")
 
 
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
@@ -34,7 +35,8 @@ def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
         raise ValidationError(_("This is not a phone number."), code="invalid") from exc
     if number.country_code == 86:
         national = str(number.national_number)
-        if national.startswith("1") and len(national) != 11:
+        # Mobiles start 13–19; Beijing landlines (010…) start with 1 too but are shorter.
+        if national.startswith(MOBILE_LEADS) and len(national) != 11:
             raise ValidationError(
                 _("A mainland mobile number has 11 digits; this one has %(count)d.")
                 % {"count": len(national)},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from django.db import IntegrityError, transaction
-from django_tasks import task
+from django_tasks import TaskContext, task
 
 from kehu.core.models import TaskProbe
 
@@ -23,3 +23,11 @@ def probe(key: str, sleep_seconds: float = 0.0) -> str:
     except IntegrityError:
         return "already-done"
     return "done"
+
+
+@task(takes_context=True)
+def scheduled_probe(context: TaskContext) -> str:
+    """The same check for the schedule: a ``ScheduledJob`` pointing here writes one
+    TaskProbe per run (keyed by the run's task id, so a re-run after a crash does not
+    write a second one)."""
+    return probe.call(f"scheduled:{context.task_result.id}")

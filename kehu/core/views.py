@@ -14,9 +14,15 @@ from kehu.core.models import AuditEvent
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Until the agenda exists, everyone lands on the organisation."""
-    if request.user.is_admin or request.user.is_manager:
-        return redirect("org:tree")
+    """Until the agenda exists: the sales side lands on its customers, promoters on the
+    phone registration page, brokers on their portal, anyone else on their profile."""
+    user = request.user
+    if user.is_admin or user.has_any_role("manager", "consultant", "commissioner"):
+        return redirect("customers:list")
+    if user.has_role("promoter"):
+        return redirect("leads:field")
+    if user.has_role("broker"):
+        return redirect("leads:broker")
     return redirect("org:profile")
 
 

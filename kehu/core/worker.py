@@ -44,13 +44,19 @@ def beat(worker_id: str) -> None:
     )
 
 
-def requeue_orphans(stale_after: int | None = None) -> int:
-    """Put back to READY every RUNNING task whose worker has stopped beating."""
+def requeue_orphans(stale_after: int | None = None, restarted: str = "") -> int:
+    """Put back to READY every RUNNING task whose worker has stopped beating.
+
+    ``restarted`` is the id of a worker that is starting: whatever is still RUNNING under
+    that id was left by its previous life (operators often give a worker a fixed id), so
+    it is an orphan even though the id is beating again.
+    """
     stale_after = stale_after or settings.KEHU_WORKER_STALE_SECONDS
     cutoff = timezone.now() - datetime.timedelta(seconds=stale_after)
     alive = set(
         WorkerHeartbeat.objects.filter(seen_at__gte=cutoff).values_list("worker_id", flat=True)
     )
+    alive.discard(restarted)
     requeued = 0
     for result in DBTaskResult.objects.filter(status="RUNNING").only("id", "worker_ids"):
         owner = result.worker_ids[-1] if result.worker_ids else ""
@@ -76,14 +82,20 @@ def enqueue_due_jobs(now: datetime.datetime | None = None) -> list[str]:
             job.next_run_at + datetime.timedelta(seconds=job.interval_seconds),
             now + datetime.timedelta(seconds=1),
         )
-        with transaction.atomic():
-            claimed = ScheduledJob.objects.filter(pk=job.pk, next_run_at=job.next_run_at).update(
-                next_run_at=next_run, last_run_at=now
-            )
-            if not claimed:
-                continue
-            task = import_string(job.task_path)
-            task.enqueue()
+        try:
+            with transaction.atomic():
+                claimed = ScheduledJob.objects.filter(
+                    pk=job.pk, next_run_at=job.next_run_at
+                ).update(next_run_at=next_run, last_run_at=now)
+                if not claimed:
+                    continue
+                task = import_string(job.task_path)
+                task.enqueue()
+        except Exception:
+            # A broken job (a task path that no longer imports) must not hold up the
+            # others; it stays due, so the log says so until someone fixes it.
+            logger.exception("Could not enqueue scheduled job %s (%s)", job.name, job.task_path)
+            continue
         enqueued.append(job.name)
     return enqueued
 
@@ -111,8 +123,8 @@ class KehuWorker(Worker):
                 connection.close()
 
     def run(self) -> None:
+        requeue_orphans(restarted=self.worker_id)
         beat(self.worker_id)
-        requeue_orphans()
         enqueue_due_jobs()
         close_old_connections()
         thread = threading.Thread(target=self._heartbeat_loop, daemon=True)

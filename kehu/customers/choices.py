@@ -22,7 +22,7 @@ class Stage(models.TextChoices):
     VISITED = "visited", _("Visited")
     PLEDGED = "pledged", _("Pledged")
     DEAL = "deal", _("Deal")
-    OWNER = "owner", _("Owner")
+    OWNER = "owner", pgettext_lazy("customer stage", "Owner")
     LOST = "lost", _("Lost")
 
 
@@ -59,7 +59,7 @@ class CompletenessStage(models.TextChoices):
     FIRST_CALL = "first_call", _("First call")
     FIRST_VISIT = "first_visit", _("First visit")
     REPEAT_VISITS = "repeat_visits", _("Three or more visits")
-    OWNER = "owner", _("Owner")
+    OWNER = "owner", pgettext_lazy("customer stage", "Owner")
 
 
 class IntentGrade(models.TextChoices):

@@ -37,9 +37,12 @@ class CustomerQuerySet(VisibleQuerySet):
         for path in user.managed_paths:
             query |= Q(node_id__in=OrgNode.objects.filter(path__startswith=path).values("pk"))
         if user.has_any_role("promoter", "broker"):
-            query |= Q(
-                Exists(Registration.objects.filter(customer_id=OuterRef("pk"), registered_by=user))
-            )
+            registered = Registration.objects.filter(customer_id=OuterRef("pk"), registered_by=user)
+            if user.has_role("broker") and not user.has_any_role("consultant", "manager"):
+                # A broker learns whether a referral was new or existing and nothing more
+                # (leads.services.Judgement): they see the customers they brought in.
+                registered = registered.filter(result="new")
+            query |= Q(Exists(registered))
         if user.has_role("commissioner") and user.node_id:
             query |= Q(
                 Exists(

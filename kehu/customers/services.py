@@ -312,6 +312,10 @@ def remove_phone(*, actor: Any, customer: Customer, phone_id: int) -> None:
 
 @transaction.atomic
 def ensure_tag(*, actor: Any, dimension: str, name: str) -> Tag:
+    """The tag ``name`` of ``dimension``, created if new (by those who tag customers:
+    administrators, managers and consultants)."""
+    if actor is not None and not (actor.is_admin or actor.has_any_role("manager", "consultant")):
+        raise _deny()
     dimension, name = (dimension or "").strip()[:50], (name or "").strip()[:50]
     if not dimension or not name:
         raise ValidationError({"tags": [_("A tag needs a dimension and a name.")]})

@@ -42,6 +42,15 @@ class Channel(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def label(self) -> str:
+        """The name in the interface language: the English name in English, when set."""
+        from django.utils.translation import get_language
+
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
 
 class Registration(models.Model):
     """One report of a lead by one person, through one channel. Every registration is

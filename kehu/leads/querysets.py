@@ -35,6 +35,9 @@ class ConflictQuerySet(VisibleQuerySet):
         if user.is_admin:
             return self.all()
         query = Q(claimant=user) | Q(owner=user)
+        if user.has_role("broker") and not user.has_any_role("consultant", "manager"):
+            # A broker is told "existing", never that a conflict was raised.
+            query = Q(owner=user)
         for path in user.managed_paths:
             query |= Q(customer__node__path__startswith=path)
             query |= Q(claimant__node__path__startswith=path)

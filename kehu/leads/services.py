@@ -71,7 +71,7 @@ class Judgement:
             "owner": None if hide else self.owner_id,
             "protected_until": None
             if hide or self.protected_until is None
-            else self.protected_until.isoformat(),
+            else timezone.localtime(self.protected_until).isoformat(),
         }
 
 
@@ -544,3 +544,109 @@ def judge(*, actor: Any, phone: str) -> dict[str, Any]:
         "is_mine": actor.pk in (customer.owner_id, customer.registered_by_id),
         "protected": bool(customer.protected_until and customer.protected_until > now),
     }
+
+
+# --- channels ---------------------------------------------------------------------------
+
+CHANNEL_FIELDS = ["code", "name", "name_en", "protection_days", "is_active", "sort_order"]
+MAX_PROTECTION_DAYS = 3650
+
+
+def _clean_channel(changes: dict[str, Any]) -> dict[str, Any]:
+    """Validate channel fields; raises one ValidationError naming every bad field."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key in ("name", "name_en"):
+            text = value.strip() if isinstance(value, str) else value
+            if not isinstance(text, str):
+                errors[key] = [_("Expected text.")]
+            elif key == "name" and not text:
+                errors[key] = [_("This field is required.")]
+            elif len(text) > 50:
+                errors[key] = [
+                    _("At most %(max)d characters (this has %(count)d).")
+                    % {"max": 50, "count": len(text)}
+                ]
+            else:
+                clean[key] = text
+        elif key in ("protection_days", "sort_order"):
+            top = MAX_PROTECTION_DAYS if key == "protection_days" else 32767
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
+                errors[key] = [
+                    _("A whole number from 0 to %(max)d.") % {"max": top},
+                ]
+            else:
+                clean[key] = value
+        elif key == "is_active":
+            if not isinstance(value, bool):
+                errors[key] = [_("Must be true or false.")]
+            else:
+                clean[key] = value
+        else:
+            errors[key] = [_("This field cannot be changed here.")]
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+@transaction.atomic
+def create_channel(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    name_en: str = "",
+    protection_days: int = 30,
+    is_active: bool = True,
+    sort_order: int = 100,
+) -> Channel:
+    """Add a channel (administrators). ``code`` is what registrations send as ``channel``
+    and cannot change afterwards."""
+    if actor is not None and not actor.is_admin:
+        raise PermissionDenied(_("You are not allowed to do this."))
+    code = code.strip() if isinstance(code, str) else ""
+    if not code or len(code) > 32 or not code.isascii() or not code.replace("_", "").isalnum():
+        raise ValidationError(
+            {"code": [_("A code is 1 to 32 letters, digits or underscores (e.g. walk_in).")]}
+        )
+    code = code.lower()
+    clean = _clean_channel(
+        {
+            "name": name,
+            "name_en": name_en,
+            "protection_days": protection_days,
+            "is_active": is_active,
+            "sort_order": sort_order,
+        }
+    )
+    if Channel.objects.filter(code=code).exists():
+        raise ValidationError({"code": [_("A channel with this code already exists.")]})
+    try:
+        with transaction.atomic():
+            channel = Channel.objects.create(code=code, **clean)
+    except IntegrityError as exc:  # created by someone else just now
+        raise ValidationError({"code": [_("A channel with this code already exists.")]}) from exc
+    record(actor=actor, action="leads.channel.create", obj=channel, after=_channel_state(channel))
+    return channel
+
+
+@transaction.atomic
+def update_channel(*, actor: Any, channel: Channel, **changes: Any) -> Channel:
+    """Edit a channel (administrators): names, protection period, order, active. A new
+    protection period applies to registrations made from now on."""
+    if actor is not None and not actor.is_admin:
+        raise PermissionDenied(_("You are not allowed to do this."))
+    clean = _clean_channel(changes)
+    before = _channel_state(channel)
+    for key, value in clean.items():
+        setattr(channel, key, value)
+    channel.save()
+    after = _channel_state(channel)
+    if after != before:
+        record(actor=actor, action="leads.channel.update", obj=channel, before=before, after=after)
+    return channel
+
+
+def _channel_state(channel: Channel) -> dict[str, Any]:
+    return {name: getattr(channel, name) for name in CHANNEL_FIELDS}

@@ -6,13 +6,14 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.filtersets import IdFilter
 from kehu.org.choices import EmploymentType, NodeKind, Role
 from kehu.org.models import OrgNode, Project, Staff
 
 
 class OrgNodeFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=NodeKind.choices)
-    parent = django_filters.NumberFilter(field_name="parent_id")
+    parent = IdFilter(field_name="parent_id")
     q = django_filters.CharFilter(method="search", label=_("Search"))
 
     class Meta:
@@ -24,7 +25,7 @@ class OrgNodeFilterSet(django_filters.FilterSet):
 
 
 class ProjectFilterSet(django_filters.FilterSet):
-    node = django_filters.NumberFilter(method="in_node", label=_("Node (with its subtree)"))
+    node = IdFilter(method="in_node", label=_("Node (with its subtree)"))
     is_active = django_filters.BooleanFilter()
     q = django_filters.CharFilter(method="search", label=_("Search"))
 
@@ -43,8 +44,10 @@ class ProjectFilterSet(django_filters.FilterSet):
 
 
 class StaffFilterSet(django_filters.FilterSet):
-    role = django_filters.ChoiceFilter(choices=Role.choices, method="with_role", label=_("Role"))
-    node = django_filters.NumberFilter(method="in_node", label=_("Node (with its subtree)"))
+    role = django_filters.ChoiceFilter(
+        choices=Role.choices, method="with_role", label=_("Role"), empty_label=_("All roles")
+    )
+    node = IdFilter(method="in_node", label=_("Node (with its subtree)"))
     is_active = django_filters.BooleanFilter(label=_("Active"))
     employment_type = django_filters.ChoiceFilter(choices=EmploymentType.choices)
     q = django_filters.CharFilter(method="search", label=_("Search"))

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.org.choices import EmploymentType, Role
 from kehu.org.models import OrgNode, Staff
@@ -114,7 +115,7 @@ class TokenForm(BootstrapMixin, forms.Form):
 
 
 class NodeForm(BootstrapMixin, forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("organisation node", "Name"), max_length=100)
     parent = forms.ModelChoiceField(label=_("Under"), queryset=OrgNode.objects.none())
 
     def __init__(self, *args: Any, user: Staff, **kwargs: Any) -> None:

@@ -120,7 +120,7 @@ class Staff(AbstractUser):
         _("capacity"), default=100, help_text=_("Weight for round-robin assignment.")
     )
 
-    objects = StaffManager()
+    objects = StaffManager()  # type: ignore[misc]  # django-stubs: UserManager override
 
     class Meta:
         ordering = ["username"]
@@ -168,7 +168,7 @@ class Staff(AbstractUser):
     @property
     def managed_paths(self) -> list[str]:
         """Paths of the subtrees this person manages: their node, if they are a manager."""
-        if self.is_manager and self.node_id:
+        if self.is_manager and self.node is not None:
             return [self.node.path]
         return []
 

@@ -88,7 +88,7 @@ def _refresh_roles(staff: Staff) -> None:
 
 
 def _set_path(node: OrgNode) -> None:
-    parent_path = node.parent.path if node.parent_id else "/"
+    parent_path = node.parent.path if node.parent is not None else "/"
     node.path = f"{parent_path}{node.pk}/"
     node.depth = node.path.count("/") - 2
 
@@ -211,22 +211,36 @@ def update_node(
 ) -> OrgNode:
     _require(can_manage_node(actor, node))
     before = snapshot(node, NODE_FIELDS)
+    moving = parent is not ... and parent != node.parent
     if name is not None:
         name = _clean_name(name)
-        if OrgNode.objects.filter(parent_id=node.parent_id, name=name).exclude(pk=node.pk).exists():
-            raise ValidationError(
-                {"name": [_("There is already a node named %(name)s here.") % {"name": name}]}
-            )
         node.name = name
+    if name is not None and not moving:
+        _check_sibling_name(node, node.parent_id)
     if manager is not ...:
+        if isinstance(manager, Staff) and not manager.is_active:
+            raise ValidationError({"manager": [_("This person has left; choose an active one.")]})
         node.manager = manager  # type: ignore[assignment]
-    if parent is not ... and parent != node.parent:
+    if moving:
         _move_node(actor=actor, node=node, parent=parent)  # type: ignore[arg-type]
-    node.save()
+    try:
+        with transaction.atomic():
+            node.save()
+    except IntegrityError as exc:  # a concurrent rename won the race
+        raise ValidationError(
+            {"name": [_("There is already a node named %(name)s here.") % {"name": node.name}]}
+        ) from exc
     after = snapshot(node, NODE_FIELDS)
     if after != before:
         record(actor=actor, action="org.node.update", obj=node, before=before, after=after)
     return node
+
+
+def _check_sibling_name(node: OrgNode, parent_id: int | None) -> None:
+    if OrgNode.objects.filter(parent_id=parent_id, name=node.name).exclude(pk=node.pk).exists():
+        raise ValidationError(
+            {"name": [_("There is already a node named %(name)s here.") % {"name": node.name}]}
+        )
 
 
 def _move_node(*, actor: Staff | None, node: OrgNode, parent: OrgNode | None) -> None:
@@ -244,10 +258,11 @@ def _move_node(*, actor: Staff | None, node: OrgNode, parent: OrgNode | None) ->
                 ]
             }
         )
+    _check_sibling_name(node, parent.pk)
     old_path = node.path
     node.parent = parent
     _set_path(node)
-    node.save(update_fields=["parent", "path", "depth"])
+    node.save(update_fields=["name", "parent", "path", "depth"])
     for child in OrgNode.objects.filter(path__startswith=old_path).exclude(pk=node.pk):
         child.path = node.path + child.path[len(old_path) :]
         child.depth = child.path.count("/") - 2
@@ -282,9 +297,15 @@ def create_project(
         raise ValidationError(
             {"name": [_("This node already has a project named %(name)s.") % {"name": name}]}
         )
-    project = Project.objects.create(
-        name=name, node=node, kind=kind, address=(address or "")[:200], route=route or ""
-    )
+    try:
+        with transaction.atomic():
+            project = Project.objects.create(
+                name=name, node=node, kind=kind, address=(address or "")[:200], route=route or ""
+            )
+    except IntegrityError as exc:  # a concurrent create won the race
+        raise ValidationError(
+            {"name": [_("This node already has a project named %(name)s.") % {"name": name}]}
+        ) from exc
     record(
         actor=actor,
         action="org.project.create",
@@ -374,8 +395,13 @@ def _clean_staff_fields(data: dict[str, Any], instance: Staff | None = None) -> 
     probation = data.get("probation_end", instance.probation_end if instance else None)
     if hire and probation and probation < hire:
         errors["probation_end"] = [_("Probation cannot end before the hire date.")]
-    if "capacity" in data and not (0 <= int(data["capacity"]) <= 10000):
-        errors["capacity"] = [_("Capacity must be between 0 and 10000.")]
+    if "capacity" in data:
+        try:
+            data["capacity"] = int(data["capacity"])
+        except (TypeError, ValueError):
+            data["capacity"] = -1
+        if not 0 <= data["capacity"] <= 10000:
+            errors["capacity"] = [_("Capacity must be between 0 and 10000.")]
     if errors:
         raise ValidationError(errors)
     return data
@@ -515,9 +541,17 @@ def set_roles(*, actor: Staff | None, staff: Staff, roles: Iterable[str]) -> Sta
     return staff
 
 
+def _check_successor(staff: Staff, successor: Staff) -> None:
+    """Records go to someone else who still works here."""
+    if successor.pk == staff.pk:
+        raise ValidationError({"reassign_to": [_("Choose someone other than the person leaving.")]})
+    if not successor.is_active:
+        raise ValidationError({"reassign_to": [_("This person has left; choose an active one.")]})
+
+
 def default_successor(staff: Staff) -> Staff | None:
     """The manager of the person's node, or of the nearest ancestor that has one."""
-    if staff.node_id is None:
+    if staff.node is None:
         return None
     ids = list(reversed(staff.node.ancestor_ids))
     managers = dict(
@@ -553,6 +587,7 @@ def move_staff(
         successor = reassign_to or default_successor(staff)
         if successor is None:
             raise ValidationError({"reassign_to": [_no_successor_message()]})
+        _check_successor(staff, successor)
         moved = ownership.reassign_all(actor=actor, from_staff=staff, to_staff=successor)
     staff.node = node
     staff.save(update_fields=["node"])
@@ -580,10 +615,8 @@ def mark_staff_left(
     if not staff.is_active:
         raise ValidationError({"left_on": [_("This person has already left.")]})
     successor = reassign_to or default_successor(staff)
-    if successor is not None and successor.pk == staff.pk:
-        raise ValidationError({"reassign_to": [_("Choose someone other than the person leaving.")]})
-    if successor is not None and not successor.is_active:
-        raise ValidationError({"reassign_to": [_("This person has left; choose an active one.")]})
+    if successor is not None:
+        _check_successor(staff, successor)
     moved = ownership.owned_counts(staff)
     if successor is None and any(moved.values()):
         raise ValidationError({"reassign_to": [_no_successor_message()]})
@@ -596,14 +629,20 @@ def mark_staff_left(
     staff.is_active = False
     staff.left_on = left_on or timezone.localdate()
     staff.save(update_fields=["is_active", "left_on"])
-    ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    revoked = ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
     record(
         actor=actor,
         action="org.staff.leave",
         obj=staff,
         before=before,
         after=snapshot(staff, STAFF_FIELDS)
-        | {"reassigned_to": successor.pk if successor else None, "reassigned": moved},
+        | {
+            "reassigned_to": successor.pk if successor else None,
+            "reassigned": moved,
+            "revoked_tokens": revoked,
+        },
     )
     return moved
 

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -32,6 +32,12 @@ from kehu.org.forms import (
     TokenForm,
 )
 from kehu.org.models import ApiToken, OrgNode, Staff, StaffRole
+
+
+def _permission_message(exc: PermissionDenied) -> str:
+    """The service's reason (e.g. "Only an administrator can grant the admin role."),
+    or the generic one."""
+    return str(exc) or _("You are not allowed to do this.")
 
 
 def _display_phone(viewer: Staff, staff: Staff) -> str:
@@ -60,8 +66,11 @@ def tree(request: HttpRequest) -> HttpResponse:
         children[node.parent_id if node.parent_id in ids else None].append(node)
     for siblings in children.values():
         siblings.sort(key=lambda n: n.name)
+    can_edit = user.is_admin or user.is_manager
     form = None
     if request.method == "POST":
+        if not can_edit:
+            raise Http404
         form = NodeForm(request.POST, user=user)
         if form.is_valid():
             try:
@@ -78,7 +87,7 @@ def tree(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Added %(name)s.") % {"name": node.name})
                 return redirect("org:tree")
-    elif user.is_admin or user.is_manager:
+    elif can_edit:
         form = NodeForm(user=user)
     return render(
         request,
@@ -87,7 +96,7 @@ def tree(request: HttpRequest) -> HttpResponse:
             "roots": children[None],
             "children": children,
             "form": form,
-            "can_edit": user.is_admin or user.is_manager,
+            "can_edit": can_edit,
         },
     )
 
@@ -114,7 +123,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         field.widget.attrs.setdefault(
             "class", "form-select" if hasattr(field, "choices") else "form-control"
         )
-    page = Paginator(filterset.qs.distinct().order_by("node__path", "username"), 50).get_page(
+    # People without a node (brokers) go last on SQLite and PostgreSQL alike.
+    ordering = (F("node__path").asc(nulls_last=True), "username")
+    page = Paginator(filterset.qs.distinct().order_by(*ordering), 50).get_page(
         request.GET.get("page")
     )
     rows = [
@@ -144,8 +155,8 @@ def staff_add(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         try:
             staff = services.create_staff(actor=user, **data)
-        except PermissionDenied:
-            form.add_error(None, _("You are not allowed to do this."))
+        except PermissionDenied as exc:
+            form.add_error(None, _permission_message(exc))
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -217,8 +228,8 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
                         % {"name": staff, "count": sum(moved.values())},
                     )
                     return redirect("org:staff-detail", pk=staff.pk)
-        except PermissionDenied:
-            messages.error(request, _("You are not allowed to do this."))
+        except PermissionDenied as exc:
+            messages.error(request, _permission_message(exc))
         except ValidationError as exc:
             target = {
                 "profile": form,

@@ -29,6 +29,12 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
+def _text(value: Any) -> str:
+    """A message as text that can be sent: validators echo the input, and a lone
+    surrogate (``"\\ud800"`` in the JSON) would make rendering the error a 500."""
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """DRF error details (nested dicts/lists) → {"field" or "field.sub": [messages]}."""
     out: dict[str, list[str]] = {}
@@ -39,14 +45,14 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
                 out.setdefault(k, []).extend(v)
     elif isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
-            out[prefix or "non_field_errors"] = [str(item) for item in detail]
+            out[prefix or "non_field_errors"] = [_text(item) for item in detail]
         else:
             for index, item in enumerate(detail):
                 name = f"{prefix}.{index}" if prefix else str(index)
                 for k, v in _flatten(item, name).items():
                     out.setdefault(k, []).extend(v)
     else:
-        out[prefix or "non_field_errors"] = [str(detail)]
+        out[prefix or "non_field_errors"] = [_text(detail)]
     return out
 
 
@@ -77,7 +83,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # Keep the service's reason ("Only an administrator can grant the admin role.").
+        exc = exceptions.PermissionDenied(str(exc) or None)
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -97,7 +104,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         )
     elif isinstance(exc, exceptions.APIException):
         detail = exc.detail
-        message = str(detail) if not isinstance(detail, dict | list) else str(exc.default_detail)
+        message = (
+            _text(detail) if not isinstance(detail, dict | list) else _text(exc.default_detail)
+        )
         code = exc.get_codes() if not isinstance(detail, dict | list) else exc.default_code
         response.data = error_body(str(code), message)
     return response

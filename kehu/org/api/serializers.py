@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kehu.core.api.fields import MAX_ID, KnownChoiceField
 from kehu.core.phones import mask_phone
 from kehu.org.choices import EmploymentType, NodeKind, ProjectKind, Role
 from kehu.org.models import ApiToken, OrgNode, Project, Staff
@@ -17,18 +20,29 @@ class VisiblePrimaryKeyField(serializers.PrimaryKeyRelatedField):
 
     default_error_messages = {
         "does_not_exist": _("Unknown id {pk_value}."),
-        "incorrect_type": _("Expected an id (a number), got {data_type}."),
+        "incorrect_type": _("Expected an id (a whole number), got {data_type}."),
     }
 
     def get_queryset(self) -> Any:
         request = self.context.get("request")
         return self.queryset.visible_to(request.user if request else None)
 
+    def to_internal_value(self, data: Any) -> Any:
+        # Only whole numbers (or strings of digits): DRF would take 1.5 as id 1, and an id
+        # past the database's integer range errors on SQLite.
+        if isinstance(data, str) and data.isascii() and data.isdigit():
+            data = int(data)
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= data <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
 
 class OrgNodeSerializer(serializers.ModelSerializer):
     parent = VisiblePrimaryKeyField(queryset=OrgNode.objects.all(), allow_null=True)
     manager = VisiblePrimaryKeyField(queryset=Staff.objects.all(), allow_null=True, required=False)
-    kind = serializers.ChoiceField(choices=NodeKind.choices)
+    kind = KnownChoiceField(choices=NodeKind.choices)
     name = serializers.CharField(max_length=100)
 
     class Meta:
@@ -45,6 +59,9 @@ class OrgNodeSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["path", "depth", "created_at", "updated_at"]
+        # Uniqueness is the service's (and the database's) to check, with a message
+        # that names the clash, not DRF's "The fields parent, name must make a unique set."
+        validators: list[Any] = []
 
 
 class OrgNodeUpdateSerializer(serializers.Serializer):
@@ -55,7 +72,7 @@ class OrgNodeUpdateSerializer(serializers.Serializer):
 
 class ProjectSerializer(serializers.ModelSerializer):
     node = VisiblePrimaryKeyField(queryset=OrgNode.objects.all())
-    kind = serializers.ChoiceField(choices=ProjectKind.choices, default=ProjectKind.HOUSING)
+    kind = KnownChoiceField(choices=ProjectKind.choices, default=ProjectKind.HOUSING)
     name = serializers.CharField(max_length=100)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     route = serializers.CharField(max_length=2000, required=False, allow_blank=True)
@@ -74,6 +91,21 @@ class ProjectSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        validators: list[Any] = []  # uniqueness: see OrgNodeSerializer
+
+
+class RolesField(serializers.ListField):
+    """One or more roles; an unknown one is named along with the valid ones."""
+
+    child = KnownChoiceField(
+        choices=Role.choices,
+        error_messages={"invalid_choice": _("Unknown role {input}; valid roles are: {valid}.")},
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_length", 1)
+        kwargs.setdefault("max_length", len(Role.choices))
+        super().__init__(**kwargs)
 
 
 class StaffSerializer(serializers.ModelSerializer):
@@ -134,15 +166,28 @@ class StaffCreateSerializer(serializers.Serializer):
     )
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
     node = VisiblePrimaryKeyField(queryset=OrgNode.objects.all(), allow_null=True, default=None)
-    roles = serializers.ListField(
-        child=serializers.ChoiceField(choices=Role.choices), min_length=1, max_length=6
-    )
+    roles = RolesField()
     hire_date = serializers.DateField(required=False, allow_null=True, default=None)
     probation_end = serializers.DateField(required=False, allow_null=True, default=None)
-    employment_type = serializers.ChoiceField(
+    employment_type = KnownChoiceField(
         choices=EmploymentType.choices, default=EmploymentType.FULL_TIME
     )
     capacity = serializers.IntegerField(min_value=0, max_value=10000, default=100)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """An initial password must pass the password validators (length, common
+        passwords, likeness to the person's username, name and email)."""
+        if attrs.get("password"):
+            person = Staff(
+                username=attrs.get("username", ""),
+                name=attrs.get("name", ""),
+                email=attrs.get("email", ""),
+            )
+            try:
+                validate_password(attrs["password"], person)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        return attrs
 
 
 class StaffUpdateSerializer(serializers.Serializer):
@@ -151,14 +196,12 @@ class StaffUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     hire_date = serializers.DateField(required=False, allow_null=True)
     probation_end = serializers.DateField(required=False, allow_null=True)
-    employment_type = serializers.ChoiceField(choices=EmploymentType.choices, required=False)
+    employment_type = KnownChoiceField(choices=EmploymentType.choices, required=False)
     capacity = serializers.IntegerField(min_value=0, max_value=10000, required=False)
 
 
 class RolesSerializer(serializers.Serializer):
-    roles = serializers.ListField(
-        child=serializers.ChoiceField(choices=Role.choices), min_length=1, max_length=6
-    )
+    roles = RolesField()
 
 
 class MoveSerializer(serializers.Serializer):

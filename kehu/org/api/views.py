@@ -86,8 +86,7 @@ class StaffViewSet(VisibleMixin, viewsets.ReadOnlyModelViewSet):
             super()
             .get_queryset()
             .prefetch_related(Prefetch("role_rows", queryset=StaffRole.objects.order_by("role")))
-            .distinct()
-        )
+        )  # no .distinct(): the one join (?role=) matches at most one row per person
 
     def _out(self, staff: Staff, code: int = status.HTTP_200_OK) -> Response:
         staff = Staff.objects.get(pk=staff.pk)

@@ -52,12 +52,13 @@ class Command(AuditedCommand):
             staff = self._get(options["username"])
             target = self._get(options["reassign_to"]) if options["reassign_to"] else None
             moved = services.mark_staff_left(actor=None, staff=staff, reassign_to=target)
-            self.stdout.write(f"{staff.username} has left; reassigned: {moved}")
+            handed = ", ".join(f"{kind}={count}" for kind, count in sorted(moved.items()))
+            self.stdout.write(f"{staff.username} has left; reassigned: {handed or 'nothing'}.")
         elif action == "list":
             for staff in Staff.objects.prefetch_related("role_rows").select_related("node"):
                 roles = ",".join(sorted(r.role for r in staff.role_rows.all()))
                 state = "active" if staff.is_active else "left"
-                node = services.node_label(staff.node) if staff.node_id else "-"
+                node = (services.node_label(staff.node) or staff.node.name) if staff.node else "-"
                 self.stdout.write(f"{staff.username}\t{roles}\t{node}\t{state}")
 
     def _get(self, username: str) -> Staff:
