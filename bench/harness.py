@@ -152,8 +152,8 @@ def seed(customers: int, say: Callable[[str], None]) -> dict[str, Any]:
                 """
                 INSERT INTO customers_customerphone (customer_id, number, digits, is_primary,
                                                      created_at)
-                SELECT c.id, '+86139' || lpad((c.id %% 100000000)::text, 8, '0'),
-                       '139' || lpad((c.id %% 100000000)::text, 8, '0'), true, now()
+                SELECT c.id, '+86139' || lpad((c.id % 100000000)::text, 8, '0'),
+                       '139' || lpad((c.id % 100000000)::text, 8, '0'), true, now()
                 FROM customers_customer c
                 WHERE NOT EXISTS (SELECT 1 FROM customers_customerphone p
                                   WHERE p.customer_id = c.id)

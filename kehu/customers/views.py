@@ -7,7 +7,6 @@ customer page, only the summary and their own registrations."""
 
 from __future__ import annotations
 
-import importlib.util
 from operator import itemgetter
 from typing import Any
 
@@ -16,10 +15,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kehu.activities.forms import ActivityForm, StageForm
@@ -27,7 +28,7 @@ from kehu.core.forms import apply_service_errors
 from kehu.core.phones import mask_phone
 from kehu.core.querysets import get_visible_or_404
 from kehu.customers import completeness, services
-from kehu.customers.choices import IntentGrade, Stage
+from kehu.customers.choices import CompletenessStage, IntentGrade, Stage
 from kehu.customers.filtersets import CustomerFilterSet, masks_numbers_for
 from kehu.customers.forms import (
     PAGE_SIZE,
@@ -40,17 +41,14 @@ from kehu.customers.forms import (
     TagForm,
     profile_label,
 )
+from kehu.customers.merge import REASONS, find_duplicates, merge_customers
 from kehu.customers.models import Customer, CustomerPhone, Tag
+from kehu.leads.assignment import assign_customers
 from kehu.leads.models import Channel
 from kehu.leads.services import allowed_kinds
 from kehu.org.models import OrgNode, Staff
 
 TIMELINE_LIMIT = 50
-
-
-def module_ready(name: str) -> bool:
-    """Whether an optional module (written alongside these pages) is installed."""
-    return importlib.util.find_spec(name) is not None
 
 
 def shows_numbers(user: Staff) -> bool:
@@ -66,8 +64,10 @@ def _permission_message(exc: PermissionDenied) -> str:
     return str(exc) or _("You are not allowed to do this.")
 
 
-def can_assign(user: Staff) -> bool:
-    return (user.is_admin or user.is_manager) and module_ready("kehu.leads.assignment")
+def offers_assignment(user: Staff) -> bool:
+    """Admins and managers get the list's "assign to…" action (the service checks each
+    customer: kehu.leads.assignment.can_assign)."""
+    return user.is_admin or user.is_manager
 
 
 # --- the list -------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "filter": filterset,
         "page": page,
         "rows": rows,
-        "can_assign": can_assign(user),
+        "can_assign": offers_assignment(user),
         "can_register": "call" in allowed_kinds(user),
         "query": request.GET.urlencode(),
     }
@@ -130,10 +130,8 @@ def _filter_choices(user: Staff) -> dict[str, Any]:
 def assign(request: HttpRequest) -> HttpResponse:
     """Bulk action of the list: assign the ticked customers to one person (managers)."""
     user = request.user
-    if not can_assign(user):
+    if not offers_assignment(user):
         raise Http404
-    from kehu.leads.assignment import assign_customers
-
     form = AssignForm(request.POST, user=user)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -156,18 +154,21 @@ def assign(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("%(count)d customers assigned to %(name)s.")
+            ngettext(
+                "%(count)d customer assigned to %(name)s.",
+                "%(count)d customers assigned to %(name)s.",
+                len(customers),
+            )
             % {"count": len(customers), "name": form.cleaned_data["to_staff"]},
         )
     return redirect(_back_to_list(request))
 
 
 def _back_to_list(request: HttpRequest) -> str:
-    from django.urls import reverse
-
-    query = request.POST.get("next_query", "")
+    """The list with the filters it was posted from (re-encoded, so only a query)."""
+    query = QueryDict(request.POST.get("next_query", "")).urlencode()
     url = reverse("customers:list")
-    return f"{url}?{query}" if query and "\n" not in query and "//" not in query else url
+    return f"{url}?{query}" if query else url
 
 
 # --- the customer page ------------------------------------------------------------------------
@@ -221,15 +222,9 @@ def _completeness(customer: Customer, has_phone: bool) -> dict[str, Any]:
         "score": result.score,
         "minimum": result.minimum,
         "is_below": result.is_below,
-        "stage_label": dict(_completeness_stage_labels()).get(stage, stage),
+        "stage_label": dict(CompletenessStage.choices).get(stage, stage),
         "missing": [completeness.FIELDS.get(f, f) for f in result.missing],
     }
-
-
-def _completeness_stage_labels() -> list[tuple[str, Any]]:
-    from kehu.customers.choices import CompletenessStage
-
-    return list(CompletenessStage.choices)
 
 
 def detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> dict[str, Any]:
@@ -245,7 +240,7 @@ def detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> di
         "phones": [{"row": p, "display": display_phone(user, p.number)} for p in phones],
         "timeline": timeline(customer, user),
         "timeline_limit": TIMELINE_LIMIT,
-        "can_merge": can_edit and module_ready("kehu.customers.merge"),
+        "can_merge": can_edit,
     }
     if not full:
         return context
@@ -458,14 +453,8 @@ def customer_merge(request: HttpRequest, pk: int) -> HttpResponse:
     by number or #id."""
     user = request.user
     customer = customer_for_page(request, pk)
-    if not (
-        module_ready("kehu.customers.merge")
-        and shows_numbers(user)
-        and services.can_edit_customer(user, customer)
-    ):
+    if not (shows_numbers(user) and services.can_edit_customer(user, customer)):
         raise Http404
-    from kehu.customers.merge import REASONS, find_duplicates, merge_customers
-
     form = MergeForm(request.POST or None, user=user, keep=customer)
     if request.method == "POST" and form.is_valid():
         other = form.cleaned_data["other"]

@@ -28,7 +28,7 @@ from kehu.core.querysets import get_visible_or_404
 from kehu.customers.filtersets import CustomerFilterSet
 from kehu.customers.models import Customer, CustomerPhone
 from kehu.customers.views import display_phone
-from kehu.leads import services
+from kehu.leads import pool, services
 from kehu.leads.choices import ConflictStatus, RegistrationKind
 from kehu.leads.forms import BrokerForm, FieldForm, RegisterForm, ResolveForm
 from kehu.leads.models import Channel, Conflict, Registration
@@ -366,21 +366,15 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the pool -------------------------------------------------------------------------------
 
 
-def _pool() -> Any:
-    from kehu.leads import pool
-
-    return pool
-
-
 def can_use_pool(user: Staff) -> bool:
-    return _pool().can_own(user)
+    """Consultants, managers and administrators: the people who may own customers."""
+    return pool.can_own(user)
 
 
 @login_required
 def pool_list(request: HttpRequest) -> HttpResponse:
     """The customers in the pool the user may claim, and their quota today."""
     user = request.user
-    pool = _pool()
     if not can_use_pool(user):
         raise Http404
     filterset = CustomerFilterSet(request.GET, queryset=pool.pool_visible_to(user), request=request)
@@ -410,7 +404,6 @@ def pool_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def claim(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    pool = _pool()
     if not can_use_pool(user):
         raise Http404
     customer = pool.pool_visible_to(user).filter(pk=pk).first()

@@ -342,7 +342,7 @@ def test_demo_rejects_a_size_out_of_range(db, size):
 # --- end to end: the installed `kehu` in child processes ----------------------------------
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_kehu_end_to_end_in_child_processes():
     done = run_kehu("org", "add", "华东/上海/一组")
     assert (done.returncode, done.stderr) == (0, "")

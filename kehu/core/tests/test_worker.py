@@ -28,7 +28,7 @@ from kehu.core.worker import KehuWorker, beat, enqueue_due_jobs, requeue_orphans
 from kehu.org import services
 from kehu.org.models import OrgNode
 
-PROCESS = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+PROCESS = pytest.mark.django_db(transaction=True)
 FAST_BEAT = {"KEHU_WORKER_HEARTBEAT_SECONDS": "1", "KEHU_WORKER_STALE_SECONDS": "3"}
 
 

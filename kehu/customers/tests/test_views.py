@@ -399,7 +399,8 @@ def test_manager_assigns_customers_of_their_team(cast: Cast, world, web: Any):
     other = services_consultant(cast)
     mine, field = world["mine"], world["field"]
 
-    response = web(cast.manager).post(
+    client = web(cast.manager)
+    response = client.post(
         "/customers/assign/",
         {
             "customers": [mine.pk, field.pk],
@@ -411,6 +412,8 @@ def test_manager_assigns_customers_of_their_team(cast: Cast, world, web: Any):
 
     assert response.status_code == 302
     assert response["Location"] == "/customers/?stage=left_phone"
+    page = client.get(response["Location"])
+    assert [str(m) for m in page.context["messages"]] == ["2 customers assigned to 新人."]
     assert list(
         Customer.objects.filter(pk__in=[mine.pk, field.pk]).values_list("owner_id", flat=True)
     ) == [other.pk, other.pk]

@@ -1242,13 +1242,13 @@ def test_assignments_that_are_refused_change_nothing(
             {"customers": [999999], "to_staff": "{consultant}"},
             {"customers": ["Unknown id 999999."]},
         ),
-        ({"customers": [1]}, {"to_staff": ["This field is required."]}),
+        ({"customers": ["@field"]}, {"to_staff": ["This field is required."]}),
         (
-            {"customers": [1], "to_staff": "{consultant}", "reason_note": "x" * 201},
+            {"customers": ["@field"], "to_staff": "{consultant}", "reason_note": "x" * 201},
             {"reason_note": [TOO_LONG.format(n=200)]},
         ),
         (
-            {"customers": [1], "to_staff": "{consultant}", "why": "x"},
+            {"customers": ["@field"], "to_staff": "{consultant}", "why": "x"},
             {
                 "why": [
                     "Unknown field, or one that cannot be changed here; valid: customers, to_staff, reason_note."
@@ -1266,7 +1266,11 @@ def test_a_bad_assignment_changes_nothing(
         if isinstance(value, str) and value.startswith("{"):
             return int(value.format(**values))
         if isinstance(value, list):
-            return [str(world.field.pk) if v == "{field}" else v for v in value]
+            # "{field}": the id as a string (not an id); "@field": the id itself
+            return [
+                str(world.field.pk) if v == "{field}" else world.field.pk if v == "@field" else v
+                for v in value
+            ]
         return value
 
     data = {k: fill(v) for k, v in data.items()}

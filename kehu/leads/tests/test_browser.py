@@ -21,11 +21,11 @@ from kehu.customers.models import Customer
 from kehu.leads.models import Registration
 from kehu.leads.services import register_lead
 
-# The live server needs a transactional database, flushed after each test; the
-# serialized rollback puts the migrations' rows (the default channels) back first.
+# The live server needs a transactional database, flushed after each test; the flush's
+# post_migrate puts the default rows back (kehu.leads.defaults).
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 # The core browser test's fixtures: one Chromium per module, and a walk at a viewport.

@@ -26,7 +26,7 @@ pytestmark = [
     pytest.mark.concurrency,
     # Committed rows, so the server's threads see them; the data migrations' channels are
     # restored for this test and after it.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PEOPLE = 50

@@ -474,7 +474,7 @@ def test_of_two_claims_at_once_the_second_finds_it_taken(cast, monkeypatch):
     assert Assignment.objects.filter(reason="claim").count() == 0
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_simultaneous_claims_from_threads_give_one_winner(cast):
     customer = pooled(cast, "13900000001")
     claimers = [

@@ -554,6 +554,15 @@ def test_others_cannot_use_the_broker_portal(cast: Cast, world, web: Any, person
     assert db_state() == before
 
 
+def test_names_are_escaped_in_the_referrals(cast: Cast, web: Any):
+    register_lead(actor=cast.broker, phone="13900000055", kind="broker", channel="broker", name=XSS)
+
+    content = web(cast.broker).get("/leads/broker/").content.decode()
+
+    assert XSS not in content
+    assert XSS_ESCAPED in content
+
+
 def test_broker_portal_query_count(cast: Cast, world, web: Any, django_assert_num_queries: Any):
     client = web(cast.broker)
     client.get("/leads/broker/")
