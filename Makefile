@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := kehu.settings
+TEST_PROCESSES ?= 2
 
 .PHONY: demo test install chromium lint format typecheck serve worker messages bench clean
 
@@ -32,7 +33,7 @@ demo: install
 
 ## make test: the whole suite (set DATABASE_URL=postgres://… to run it on PostgreSQL)
 test: install chromium
-	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -87,7 +87,7 @@ def change_stage(
     if (
         stage != Stage.LOST
         and customer.stage != Stage.LOST
-        and FUNNEL_ORDER.index(stage) < FUNNEL_ORDER.index(customer.stage)
+        and FUNNEL_ORDER.index(Stage(stage)) < FUNNEL_ORDER.index(Stage(customer.stage))
         and not reason
     ):
         raise ValidationError({"reason": [_("Moving a customer back needs a reason.")]})

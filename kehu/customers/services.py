@@ -53,9 +53,10 @@ def can_edit_customer(actor: Any, customer: Customer) -> bool:
         return True
     if customer.owner_id == actor.pk:
         return True
-    if customer.node_id is None:
+    node = customer.node
+    if node is None:
         return False
-    return any(customer.node.path.startswith(p) for p in actor.managed_paths)
+    return any(node.path.startswith(p) for p in actor.managed_paths)
 
 
 # --- completeness -----------------------------------------------------------------------

@@ -24,9 +24,9 @@ def ensure_defaults(**kwargs: Any) -> None:
     if not Channel.objects.exists() or not PoolSettings.objects.exists():
         channels.forwards(global_apps, None)
     if not StageRequirement.objects.exists():
-        importlib.import_module(
-            "kehu.customers.migrations.0003_default_requirements"
-        ).forwards(global_apps, None)
+        importlib.import_module("kehu.customers.migrations.0003_default_requirements").forwards(
+            global_apps, None
+        )
     if not ScheduledJob.objects.exists():
         importlib.import_module("kehu.leads.migrations.0003_pool_rules_schedule").forwards(
             global_apps, None
