@@ -110,6 +110,16 @@ def _fast_password_hashing(request: Any, settings: Any) -> None:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    """Configuration read on hot paths is cached; no test may see another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def cast(db: Any) -> Cast:
     return build_cast()

@@ -384,6 +384,7 @@ def run(
                     {"Authorization": f"Token {token}"},
                 )
 
+            load(server.port, 4, 10, api, "warm-up")  # every gunicorn worker, once
             s = load(server.port, 1, max(50, requests // 2), api, f"kehu: API list, {who}")
             hand = hand_list(filt, max(50, requests // 2))
             say("  " + s.line())

@@ -7,6 +7,7 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -62,10 +63,22 @@ def can_edit_customer(actor: Any, customer: Customer) -> bool:
 # --- completeness -----------------------------------------------------------------------
 
 
+REQUIREMENTS_CACHE_KEY = "kehu:completeness-requirements"
+CONFIG_CACHE_SECONDS = 60
+
+
 def requirements() -> dict[str, tuple[list[str], int]]:
-    """The configured requirements (StageRequirement rows), defaults where a row is missing."""
+    """The configured requirements (StageRequirement rows), defaults where a row is missing.
+
+    Read on every registration, so cached (the shared cache, Redis in production) for a
+    minute and dropped when an administrator changes them."""
+    cached = cache.get(REQUIREMENTS_CACHE_KEY)
+    if cached is not None:
+        return cached
     configured = {r.stage: (list(r.fields), r.minimum) for r in StageRequirement.objects.all()}
-    return {**completeness.DEFAULT_REQUIREMENTS, **configured}
+    result = {**completeness.DEFAULT_REQUIREMENTS, **configured}
+    cache.set(REQUIREMENTS_CACHE_KEY, result, CONFIG_CACHE_SECONDS)
+    return result
 
 
 def profile_of(customer: Customer, has_phone: bool | None = None) -> dict[str, Any]:
@@ -135,6 +148,8 @@ def set_stage_requirement(
     before = {"fields": row.fields, "minimum": row.minimum}
     row.fields, row.minimum = list(dict.fromkeys(fields)), minimum
     row.save()
+    transaction.on_commit(lambda: cache.delete(REQUIREMENTS_CACHE_KEY))
+    cache.delete(REQUIREMENTS_CACHE_KEY)
     record(
         actor=actor,
         action="customers.completeness.configure",

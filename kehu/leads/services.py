@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,9 +32,10 @@ from django.utils.translation import gettext as _
 
 from kehu.core.audit import record
 from kehu.core.phones import national_digits, normalise_phone
+from kehu.customers import completeness
 from kehu.customers.choices import Gender
 from kehu.customers.models import Customer, CustomerPhone
-from kehu.customers.services import refresh_completeness
+from kehu.customers.services import profile_of, requirements
 from kehu.leads.choices import (
     AssignmentReason,
     ConflictDecision,
@@ -73,6 +75,24 @@ class Judgement:
             if hide or self.protected_until is None
             else timezone.localtime(self.protected_until).isoformat(),
         }
+
+
+CHANNELS_CACHE_KEY = "kehu:active-channels"
+
+
+def active_channels() -> dict[str, Channel]:
+    """Active channels by code. Read on every registration, so cached (the shared cache,
+    Redis in production) for a minute and dropped whenever a channel changes."""
+    cached = cache.get(CHANNELS_CACHE_KEY)
+    if cached is None:
+        cached = {c.code: c for c in Channel.objects.filter(is_active=True)}
+        cache.set(CHANNELS_CACHE_KEY, cached, 60)
+    return cached
+
+
+def forget_channels() -> None:
+    cache.delete(CHANNELS_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(CHANNELS_CACHE_KEY))
 
 
 def _can_own(staff: Any) -> bool:
@@ -129,11 +149,7 @@ def _clean(
             _("You cannot register a lead of kind %(kind)s; you may use: %(valid)s.")
             % {"kind": kind, "valid": ", ".join(kinds) or "—"}
         ]
-    channel_obj = (
-        Channel.objects.filter(code=channel, is_active=True).first()
-        if isinstance(channel, str)
-        else None
-    )
+    channel_obj = active_channels().get(channel) if isinstance(channel, str) else None
     if channel_obj is None:
         codes = list(Channel.objects.filter(is_active=True).values_list("code", flat=True))
         errors["channel"] = [
@@ -226,7 +242,7 @@ def _register(
     }
     if phone_row is None:
         owner = actor if _can_own(actor) else None
-        customer = Customer.objects.create(
+        customer = Customer(
             name=extra["name"],
             gender=extra["gender"],
             owner=owner,
@@ -239,10 +255,19 @@ def _register(
             stage="left_phone",
             profile={"consultation": extra["note"]} if extra["note"] else {},
         )
+        # Completeness computed before the insert (the number is known to be there).
+        result = completeness.compute(
+            profile_of(customer, has_phone=True),
+            completeness.completeness_stage(customer.stage, 0),
+            requirements(),
+        )
+        customer.completeness = result.score
+        customer.completeness_missing = result.missing
+        customer.is_below_completeness = result.is_below
+        customer.save(force_insert=True)
         CustomerPhone.objects.create(
             customer=customer, number=number, digits=national_digits(number), is_primary=True
         )
-        refresh_completeness(customer)
         registration = Registration.objects.create(
             customer=customer,
             result=RegistrationResult.NEW,
@@ -627,6 +652,7 @@ def create_channel(
             channel = Channel.objects.create(code=code, **clean)
     except IntegrityError as exc:  # created by someone else just now
         raise ValidationError({"code": [_("A channel with this code already exists.")]}) from exc
+    forget_channels()
     record(actor=actor, action="leads.channel.create", obj=channel, after=_channel_state(channel))
     return channel
 
@@ -642,6 +668,7 @@ def update_channel(*, actor: Any, channel: Channel, **changes: Any) -> Channel:
     for key, value in clean.items():
         setattr(channel, key, value)
     channel.save()
+    forget_channels()
     after = _channel_state(channel)
     if after != before:
         record(actor=actor, action="leads.channel.update", obj=channel, before=before, after=after)

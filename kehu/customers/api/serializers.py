@@ -4,7 +4,7 @@ activities APIs share (text is text, a number is a number, unknown keys are erro
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -168,6 +168,38 @@ class TagCreateSerializer(StrictSerializer):
     name = TextField(max_length=50)
 
 
+class _Phone(NamedTuple):
+    pk: int
+    number: str
+    is_primary: bool
+
+
+class _Tag(NamedTuple):
+    tag_id: int
+    name: str
+    dimension: str
+
+
+def attach_list_columns(customers: list[Customer]) -> None:
+    """Give a page of customers their numbers and tags, one query each."""
+    from kehu.customers.models import CustomerPhone, CustomerTag
+
+    by_id = {c.pk: c for c in customers}
+    for c in customers:
+        c._list_phones = []  # type: ignore[attr-defined]
+        c._list_tags = []  # type: ignore[attr-defined]
+    for cid, pk, number, primary in (
+        CustomerPhone.objects.filter(customer_id__in=by_id)
+        .order_by("-is_primary", "id")
+        .values_list("customer_id", "id", "number", "is_primary")
+    ):
+        by_id[cid]._list_phones.append(_Phone(pk, number, primary))  # type: ignore[attr-defined]
+    for cid, tag_id, name, dimension in CustomerTag.objects.filter(
+        customer_id__in=by_id
+    ).values_list("customer_id", "tag_id", "tag__name", "tag__dimension__name"):
+        by_id[cid]._list_tags.append(_Tag(tag_id, name, dimension))  # type: ignore[attr-defined]
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     """A customer in a list: the columns of the customer list page."""
 
@@ -215,7 +247,7 @@ class CustomerSerializer(serializers.ModelSerializer):
                 "number": mask_phone(p.number) if masked else p.number,
                 "is_primary": p.is_primary,
             }
-            for p in obj.phones.all()
+            for p in getattr(obj, "_list_phones", None) or obj.phones.all()
         ]
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -226,6 +258,12 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TagSerializer(many=True))
     def get_tags(self, obj: Customer) -> list[dict[str, Any]]:
+        attached = getattr(obj, "_list_tags", None)
+        if attached is not None:
+            return [
+                {"id": t.tag_id, "dimension": t.dimension, "name": t.name}
+                for t in sorted(attached, key=lambda t: (t.dimension, t.name))
+            ]
         rows = sorted(obj.tag_rows.all(), key=lambda r: (r.tag.dimension.name, r.tag.name))
         return [
             {"id": r.tag_id, "dimension": r.tag.dimension.name, "name": r.tag.name} for r in rows

@@ -1525,7 +1525,7 @@ def test_bad_or_denied_pool_rule_changes_change_nothing(
     assert everything() | {"settings": list(PoolSettings.objects.values())} == before
 
 
-@pytest.mark.parametrize(("persona", "queries"), [("admin", 7), ("manager", 8), ("consultant", 8)])
+@pytest.mark.parametrize(("persona", "queries"), [("admin", 6), ("manager", 7), ("consultant", 7)])
 def test_the_pool_list_query_count_does_not_grow(
     cast: Any, api: Any, world: World, django_assert_num_queries: Any, persona: str, queries: int
 ) -> None:

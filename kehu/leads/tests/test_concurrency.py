@@ -111,13 +111,15 @@ def slow_winner(monkeypatch: Any) -> dict[str, int]:
     On PostgreSQL the others read no number, insert, wait on the unique index, lose with
     an IntegrityError and are judged again against the winner (register_lead's retry).
     On SQLite they queue at BEGIN IMMEDIATE and never race."""
-    original_refresh = leads_services.refresh_completeness
+    original_record = leads_services.record
     original_register = leads_services._register
     counts = {"lost": 0}
 
-    def refresh_slowly(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(0.5)
-        return original_refresh(*args, **kwargs)
+    def record_slowly(*args: Any, **kwargs: Any) -> Any:
+        # The winner holds its transaction (customer and number inserted) open a while.
+        if kwargs.get("action") == "leads.registration.new":
+            time.sleep(0.5)
+        return original_record(*args, **kwargs)
 
     def register_counting(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -126,7 +128,7 @@ def slow_winner(monkeypatch: Any) -> dict[str, int]:
             counts["lost"] += 1
             raise
 
-    monkeypatch.setattr(leads_services, "refresh_completeness", refresh_slowly)
+    monkeypatch.setattr(leads_services, "record", record_slowly)
     monkeypatch.setattr(leads_services, "_register", register_counting)
     return counts
 
