@@ -67,6 +67,15 @@ REQUIREMENTS_CACHE_KEY = "kehu:completeness-requirements"
 CONFIG_CACHE_SECONDS = 60
 
 
+def _after_requirements_change() -> None:
+    """Drop the cached requirements everywhere and have the worker recompute every
+    customer's stored score (the list filters read the stored figures)."""
+    from kehu.customers.tasks import recompute_completeness_task
+
+    cache.delete(REQUIREMENTS_CACHE_KEY)
+    recompute_completeness_task.enqueue()
+
+
 def requirements() -> dict[str, tuple[list[str], int]]:
     """The configured requirements (StageRequirement rows), defaults where a row is missing.
 
@@ -148,8 +157,8 @@ def set_stage_requirement(
     before = {"fields": row.fields, "minimum": row.minimum}
     row.fields, row.minimum = list(dict.fromkeys(fields)), minimum
     row.save()
-    transaction.on_commit(lambda: cache.delete(REQUIREMENTS_CACHE_KEY))
     cache.delete(REQUIREMENTS_CACHE_KEY)
+    transaction.on_commit(_after_requirements_change)
     record(
         actor=actor,
         action="customers.completeness.configure",
