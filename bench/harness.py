@@ -8,7 +8,7 @@ needs, on the same database and server — and reports project / limit (DESIGN.m
 
 Steps:
 1. ``seed``: a bench company (a bench team of 10 consultants owning 5,000 customers each
-   = 50,000, the rest spread over 190 other consultants) and N customers with one number
+   = 50,000, every 20th customer, the rest spread over 190 other consultants) and N customers with one number
    each, written with set-based SQL (generate_series) on PostgreSQL.
 2. ``registrations``: gunicorn serves Kehu; threads POST /api/v1/registrations/ (token
    auth, validation, normalisation, dedup, attribution, audit) at 1, 4 and 32 clients,
@@ -114,8 +114,9 @@ def seed(customers: int, say: Callable[[str], None]) -> dict[str, Any]:
         other_ids = [c.pk for c in others]
         with connection.cursor() as cur, transaction.atomic():
             cur.execute("SET LOCAL synchronous_commit = off")
-            # Customers numbered have+1 … customers: the first 50,000 go to the bench team
-            # (5,000 each), the rest round-robin over the other consultants.
+            # Customers numbered have+1 … customers. Every 20th goes to the bench team (up
+            # to 50,000: 5,000 for each of its consultants), interleaved with the others
+            # as registrations arrive in life; the rest round-robin over the other team.
             cur.execute(
                 """
                 INSERT INTO customers_customer
@@ -126,14 +127,16 @@ def seed(customers: int, say: Callable[[str], None]) -> dict[str, Any]:
                    completeness_missing, is_below_completeness)
                 SELECT now(), now(), 'person', '客户' || g, '', 'unknown', '', '', '',
                        '{}'::jsonb, 'left_phone', '', 0, '', 'N', 0,
-                       CASE WHEN g <= %(team_n)s THEN (%(team_ids)s::bigint[])[1 + (g - 1) / %(per)s]
-                            ELSE (%(other_ids)s::bigint[])[1 + g %% %(n_other)s] END,
-                       CASE WHEN g <= %(team_n)s THEN %(team)s ELSE %(other_team)s END,
-                       CASE WHEN g <= %(team_n)s THEN (%(team_ids)s::bigint[])[1 + (g - 1) / %(per)s]
-                            ELSE (%(other_ids)s::bigint[])[1 + g %% %(n_other)s] END,
+                       o.owner_id, o.node_id, o.owner_id,
                        %(channel)s, now() - interval '60 days', now() - interval '90 days',
                        19, '[]'::jsonb, true
-                FROM generate_series(%(start)s, %(stop)s) AS g
+                FROM generate_series(%(start)s, %(stop)s) AS g,
+                LATERAL (SELECT
+                    CASE WHEN g %% 20 = 0 AND g / 20 <= %(team_n)s
+                         THEN (%(team_ids)s::bigint[])[1 + (g / 20 - 1) / %(per)s]
+                         ELSE (%(other_ids)s::bigint[])[1 + g %% %(n_other)s] END AS owner_id,
+                    CASE WHEN g %% 20 = 0 AND g / 20 <= %(team_n)s
+                         THEN %(team)s ELSE %(other_team)s END AS node_id) AS o
                 """,
                 {
                     "team_n": BENCH_TEAM_CONSULTANTS * PER_CONSULTANT,
@@ -160,7 +163,8 @@ def seed(customers: int, say: Callable[[str], None]) -> dict[str, Any]:
                 """
             )
         with connection.cursor() as cur:
-            cur.execute("ANALYZE customers_customer; ANALYZE customers_customerphone")
+            cur.execute("VACUUM ANALYZE customers_customer")
+            cur.execute("VACUUM ANALYZE customers_customerphone")
         say(f"seeded in {time.perf_counter() - started:.1f} s")
     return {
         "manager": manager,

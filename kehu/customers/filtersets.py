@@ -98,7 +98,8 @@ class CustomerFilterSet(django_filters.FilterSet):
         node = OrgNode.objects.filter(pk=value).only("path").first()
         if node is None:
             return queryset.none()
-        return queryset.filter(node__path__startswith=node.path)
+        ids = list(OrgNode.objects.filter(path__startswith=node.path).values_list("pk", flat=True))
+        return queryset.filter(node_id__in=ids)
 
     def with_tag(self, queryset: Any, name: str, value: int) -> Any:
         return queryset.filter(

@@ -31,11 +31,10 @@ class CustomerQuerySet(VisibleQuerySet):
         if user.is_admin:
             return live
         from kehu.leads.models import Registration
-        from kehu.org.models import OrgNode
 
         query = Q(owner_id=user.pk)
-        for path in user.managed_paths:
-            query |= Q(node_id__in=OrgNode.objects.filter(path__startswith=path).values("pk"))
+        if user.managed_paths:
+            query |= Q(node_id__in=user.managed_node_ids)
         if user.has_any_role("promoter", "broker"):
             registered = Registration.objects.filter(customer_id=OuterRef("pk"), registered_by=user)
             if user.has_role("broker") and not user.has_any_role("consultant", "manager"):

@@ -1321,11 +1321,13 @@ def grow(cast: Any, start: int) -> None:
         services.add_phone(actor=None, customer=customer, phone=f"1350000{start + i:04d}")
 
 
-# The completeness requirements come from the cache (warmed by the first request).
+# The completeness requirements come from the cache (warmed by the first request); a
+# manager's subtree node ids are one query (Staff.managed_node_ids), and so is the
+# subtree of a team filter.
 LIST_QUERIES = [
     ("admin", URL, {}, 6),
-    ("region_manager", URL, {}, 7),
-    ("manager", URL, {}, 7),
+    ("region_manager", URL, {}, 8),
+    ("manager", URL, {}, 8),
     ("consultant", URL, {}, 6),
     ("commissioner", URL, {}, 6),
     ("promoter", URL, {}, 6),
@@ -1334,7 +1336,7 @@ LIST_QUERIES = [
         "manager",
         URL,
         {"q": "1360", "stage": "left_phone", "sleeping": "false", "team": "{team}"},
-        9,
+        11,
     ),
     ("promoter", URL, {"q": "0003"}, 6),
     ("consultant", "/api/v1/tags/", {}, 3),
@@ -1365,7 +1367,7 @@ def test_list_query_count_does_not_grow_with_rows(
         assert large.json()["count"] >= small.json()["count"] + 5
 
 
-@pytest.mark.parametrize(("url", "queries"), [("{pk}/", 10), ("{pk}/timeline/", 8)])
+@pytest.mark.parametrize(("url", "queries"), [("{pk}/", 11), ("{pk}/timeline/", 9)])
 def test_the_customer_page_query_count_does_not_grow(
     cast: Any, api: Any, world: World, django_assert_num_queries: Any, url: str, queries: int
 ) -> None:

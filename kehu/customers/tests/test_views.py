@@ -342,7 +342,7 @@ def _more_customers(cast: Cast, count: int = 20) -> None:
         # teams, tags, channels; the assign form's people for admins and managers; the
         # user's node for everyone else (their subtree, the staff they may see).
         ("admin", 11, 24),
-        ("manager", 12, 22),
+        ("manager", 13, 22),
         ("consultant", 11, 21),
         ("promoter", 11, 1),
     ],

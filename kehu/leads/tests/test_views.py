@@ -711,10 +711,10 @@ def test_conflict_queue_query_count(cast: Cast, conflict, web: Any, django_asser
     client.get("/leads/conflicts/")
     # session, user, roles, the manager's node, open conflicts, their phones, resolved
     # count, resolved page, the customers the manager may open
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         client.get("/leads/conflicts/")
     more_conflicts(1, 10, 5)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get("/leads/conflicts/")
     assert (len(response.context["rows"]), len(response.context["history"])) == (6, 6)
 
