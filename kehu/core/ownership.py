@@ -31,6 +31,26 @@ def reassign_all(*, actor: Any, from_staff: Any, to_staff: Any) -> dict[str, int
     }
 
 
+_followers: dict[str, Handler] = {}
+
+
+def register_follower(name: str) -> Callable[[Handler], Handler]:
+    """Register ``func(*, actor, staff, node) -> int``: records that move with their owner
+    when the owner moves to another node and keeps them."""
+
+    def decorator(func: Handler) -> Handler:
+        _followers[name] = func
+        return func
+
+    return decorator
+
+
+def follow_all(*, actor: Any, staff: Any, node: Any) -> dict[str, int]:
+    return {
+        name: func(actor=actor, staff=staff, node=node) for name, func in sorted(_followers.items())
+    }
+
+
 def owned_counts(staff: Any) -> dict[str, int]:
     """How many records of each kind ``staff`` owns (handlers may expose ``count``)."""
     result = {}

@@ -44,3 +44,10 @@ def reassign_customers(*, actor: Any, from_staff: Any, to_staff: Any) -> int:
 
 
 reassign_customers.count = lambda staff: Customer.objects.filter(owner=staff).count()  # type: ignore[attr-defined]
+
+
+@ownership.register_follower("customers.owned")
+def move_customers_with_owner(*, actor: Any, staff: Any, node: Any) -> int:
+    """The owner moved and keeps their customers: the customers' team follows, so the
+    new team's managers see them and the old team's no longer do."""
+    return Customer.objects.filter(owner=staff).exclude(node=node).update(node=node)

@@ -32,9 +32,9 @@ class CustomerQuerySet(VisibleQuerySet):
             return live
         from kehu.leads.models import Registration
 
-        query = Q(owner_id=user.pk)
-        if user.managed_paths:
-            query |= Q(node_id__in=user.managed_node_ids)
+        # A customer's team is its owner's team (the services keep it so), so a manager's
+        # own customers are in their subtree: one indexed condition.
+        query = Q(node_id__in=user.managed_node_ids) if user.managed_paths else Q(owner_id=user.pk)
         if user.has_any_role("promoter", "broker"):
             registered = Registration.objects.filter(customer_id=OuterRef("pk"), registered_by=user)
             if user.has_role("broker") and not user.has_any_role("consultant", "manager"):

@@ -591,13 +591,12 @@ def move_staff(
         moved = ownership.reassign_all(actor=actor, from_staff=staff, to_staff=successor)
     staff.node = node
     staff.save(update_fields=["node"])
-    record(
-        actor=actor,
-        action="org.staff.move",
-        obj=staff,
-        before=before,
-        after=snapshot(staff, STAFF_FIELDS) | {"reassigned": moved},
-    )
+    # Records they keep follow them to the new node (customers' team = owner's team).
+    followed = ownership.follow_all(actor=actor, staff=staff, node=node) if keep_records else {}
+    after = snapshot(staff, STAFF_FIELDS) | {"reassigned": moved}
+    if any(followed.values()):
+        after["moved_with"] = {k: v for k, v in followed.items() if v}
+    record(actor=actor, action="org.staff.move", obj=staff, before=before, after=after)
     return moved
 
 

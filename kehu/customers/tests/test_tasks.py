@@ -55,3 +55,22 @@ def test_a_denied_requirements_change_enqueues_nothing(
             actor=cast.manager, stage="first_call", fields=["name"], minimum=0
         )
     assert DBTaskResult.objects.count() == 0
+
+
+def test_customers_follow_an_owner_who_moves_and_keeps_them(cast: Any) -> None:
+    """A customer's team is its owner's team: the old team's manager stops seeing them,
+    the new team's starts."""
+    from kehu.org import services as org
+
+    judged = register_lead(
+        actor=cast.consultant, phone="13912340002", kind="call", channel="phone", name="乙"
+    )
+    assert Customer.objects.visible_to(cast.manager).filter(pk=judged.customer.pk).exists()
+    org.move_staff(actor=cast.admin, staff=cast.consultant, node=cast.other_team)
+    customer = Customer.objects.get(pk=judged.customer.pk)
+    assert customer.node_id == cast.other_team.pk
+    assert customer.owner_id == cast.consultant.pk
+    fresh_manager = type(cast.manager).objects.get(pk=cast.manager.pk)
+    fresh_other = type(cast.other_manager).objects.get(pk=cast.other_manager.pk)
+    assert not Customer.objects.visible_to(fresh_manager).filter(pk=customer.pk).exists()
+    assert Customer.objects.visible_to(fresh_other).filter(pk=customer.pk).exists()
