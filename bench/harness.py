@@ -416,17 +416,28 @@ def hand_list(filt: tuple[str, int], n: int) -> Series:
     if column == "owner":
         where, params = "owner_id = %s AND merged_into_id IS NULL", [value]
     else:
-        where = (
-            "node_id IN (SELECT id FROM org_orgnode WHERE path LIKE "
-            "(SELECT path FROM org_orgnode WHERE id = %s) || '%%') "
-            "AND merged_into_id IS NULL"
-        )
-        params = [value]
+        # As the API does: the subtree's node ids first, then a literal list.
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT id FROM org_orgnode WHERE path LIKE "
+                "(SELECT path FROM org_orgnode WHERE id = %s) || '%%'",
+                [value],
+            )
+            ids = [row[0] for row in cur.fetchall()]
+        where = "node_id = ANY(%s) AND merged_into_id IS NULL"
+        params = [ids]
     series = Series(f"limit: hand SQL, {column}")
     started_all = time.perf_counter()
     with connection.cursor() as cur:
         for _ in range(n):
             started = time.perf_counter()
+            if column != "owner":
+                cur.execute(
+                    "SELECT id FROM org_orgnode WHERE path LIKE "
+                    "(SELECT path FROM org_orgnode WHERE id = %s) || '%%'",
+                    [value],
+                )
+                cur.fetchall()
             cur.execute(f"SELECT count(*) FROM customers_customer WHERE {where}", params)  # noqa: S608
             cur.fetchone()
             cur.execute(
