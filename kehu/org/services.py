@@ -450,6 +450,12 @@ def create_staff(
     )
     staff = Staff(username=username, node=node, **data)
     if password:
+        from django.contrib.auth.password_validation import validate_password
+
+        try:
+            validate_password(password, staff)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
         staff.set_password(password)
     else:
         staff.set_unusable_password()

@@ -104,6 +104,16 @@ def test_org_list_prints_the_tree(cast):
 # --- kehu user ----------------------------------------------------------------------------
 
 
+STRONG = "wen-hua-sales-2026"
+
+
+def test_user_add_refuses_a_weak_password_and_creates_nobody(db):
+    kehu("org", "add", "华东/上海/一组")
+    with pytest.raises(CommandError, match="password"):
+        kehu("user", "add", "alice", "--role", "consultant", "--password", "123")
+    assert not Staff.objects.filter(username="alice").exists()
+
+
 def test_user_add_with_roles_node_and_password(db):
     kehu("org", "add", "华东/上海/一组")
     out = kehu(
@@ -117,13 +127,13 @@ def test_user_add_with_roles_node_and_password(db):
         "--node",
         "华东/上海/一组",
         "--password",
-        "P",
+        STRONG,
     )
     alice = Staff.objects.get(username="alice")
     assert out == f"Created alice (id {alice.pk}) with roles consultant, promoter.\n"
     assert alice.roles == frozenset({"consultant", "promoter"})
     assert alice.node == OrgNode.objects.get(name="一组")
-    assert alice.check_password("P")
+    assert alice.check_password(STRONG)
     [event] = AuditEvent.objects.filter(action="org.staff.create")
     assert (event.source, event.actor_id, event.object_id) == ("command", None, str(alice.pk))
 
@@ -362,7 +372,7 @@ def test_kehu_end_to_end_in_child_processes():
         "--node",
         "华东/上海/一组",
         "--password",
-        "P",
+        STRONG,
     )
     assert done.returncode == 0, done.stderr
     alice = Staff.objects.get(username="alice")
