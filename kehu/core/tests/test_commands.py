@@ -32,12 +32,6 @@ def english():
         yield
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    """Argon2 costs ~0.35 s a password (the demo has 40). Production keeps Argon2."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def kehu(*args: str) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out, stderr=io.StringIO())

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max
 from django.utils import translation
 
 from kehu.activities.models import Activity, StageChange
 from kehu.activities.services import log_activity
 from kehu.core.models import AuditEvent
+from kehu.core.testing import mark
 from kehu.customers import merge as merging
 from kehu.customers import services
 from kehu.customers.models import (
@@ -39,11 +39,6 @@ def english():
         yield
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # --- helpers ------------------------------------------------------------------------------
 
 HISTORY = [
@@ -58,10 +53,6 @@ HISTORY = [
     ("purchases", Purchase),
     ("tags", CustomerTag),
 ]
-
-
-def mark() -> int:
-    return AuditEvent.objects.aggregate(m=Max("id"))["m"] or 0
 
 
 def db_state() -> dict[str, Any]:

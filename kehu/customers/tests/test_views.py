@@ -45,11 +45,6 @@ XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def add(actor, phone: str, name: str, kind: str = "call", channel: str = "phone") -> Customer:
     return register_lead(actor=actor, phone=phone, kind=kind, channel=channel, name=name).customer
 

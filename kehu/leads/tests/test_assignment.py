@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max
 from django.utils import timezone, translation
 
 from kehu.core.models import AuditEvent
+from kehu.core.testing import actions_since, mark
 from kehu.customers.models import Customer
 from kehu.leads import assignment
 from kehu.leads.models import Assignment, PoolSettings, RoundRobinCursor
@@ -31,22 +31,7 @@ def english():
         yield
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # --- helpers ------------------------------------------------------------------------------
-
-
-def mark() -> int:
-    return AuditEvent.objects.aggregate(m=Max("id"))["m"] or 0
-
-
-def actions_since(since: int) -> list[tuple[str, str]]:
-    return [
-        (e.action, e.actor_label) for e in AuditEvent.objects.filter(id__gt=since).order_by("id")
-    ]
 
 
 def db_state() -> dict[str, Any]:

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from kehu.activities.services import change_stage, log_activity
 from kehu.core.models import AuditEvent, ScheduledJob
+from kehu.core.testing import actions_since, mark
 from kehu.core.worker import enqueue_due_jobs
 from kehu.customers.models import Customer
 from kehu.leads import pool
@@ -37,22 +37,7 @@ def english():
         yield
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # --- helpers ------------------------------------------------------------------------------
-
-
-def mark() -> int:
-    return AuditEvent.objects.aggregate(m=Max("id"))["m"] or 0
-
-
-def actions_since(since: int) -> list[tuple[str, str]]:
-    return [
-        (e.action, e.actor_label) for e in AuditEvent.objects.filter(id__gt=since).order_by("id")
-    ]
 
 
 def db_state() -> dict[str, Any]:

@@ -14,12 +14,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone, translation
 
 from kehu.core import ownership
 from kehu.core.context import acting
 from kehu.core.models import AuditEvent
+from kehu.core.testing import mark
 from kehu.org import services
 from kehu.org.models import ApiToken, OrgNode, Staff, StaffRole
 from kehu.org.ownership import reassign_managed_nodes
@@ -35,17 +35,7 @@ def english():
         yield
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    """Argon2 costs ~0.35 s a password; the cast has nine. Production keeps Argon2."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # --- helpers ------------------------------------------------------------------------------
-
-
-def mark() -> int:
-    return AuditEvent.objects.aggregate(m=Max("id"))["m"] or 0
 
 
 def events_since(since: int) -> list[AuditEvent]:
