@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from kehu.activities import services
 from kehu.activities.models import Activity, StageChange
 from kehu.core.models import AuditEvent
-from kehu.core.testing import actions_since, mark
+from kehu.core.testing import actions_since, mark, refuser
 from kehu.customers.models import Customer
 from kehu.customers.services import update_customer
 from kehu.leads.services import register_lead
@@ -41,12 +41,7 @@ def db_state() -> dict[str, Any]:
     }
 
 
-def refused(exc_type, func, **kwargs) -> Any:
-    before = db_state()
-    with pytest.raises(exc_type) as info:
-        func(**kwargs)
-    assert db_state() == before
-    return info.value
+refused = refuser(db_state)
 
 
 def customer_of(cast, phone: str = "13912345678", **kwargs: Any) -> Customer:

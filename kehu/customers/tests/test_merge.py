@@ -16,7 +16,7 @@ from django.utils import translation
 from kehu.activities.models import Activity, StageChange
 from kehu.activities.services import log_activity
 from kehu.core.models import AuditEvent
-from kehu.core.testing import mark
+from kehu.core.testing import mark, refuser
 from kehu.customers import merge as merging
 from kehu.customers import services
 from kehu.customers.models import (
@@ -66,12 +66,7 @@ def db_state() -> dict[str, Any]:
     return state
 
 
-def refused(exc_type, func, **kwargs) -> Any:
-    before = db_state()
-    with pytest.raises(exc_type) as info:
-        func(**kwargs)
-    assert db_state() == before
-    return info.value
+refused = refuser(db_state)
 
 
 def customer_of(staff, phone: str, name: str = "张三", **changes: Any) -> Customer:

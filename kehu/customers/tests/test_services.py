@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
 from kehu.core.models import AuditEvent
-from kehu.core.testing import actions_since, mark
+from kehu.core.testing import actions_since, mark, refuser
 from kehu.customers import completeness, services
 from kehu.customers.lunar import clean_lunar, solar_day
 from kehu.customers.models import (
@@ -57,12 +57,7 @@ def db_state() -> dict[str, Any]:
     }
 
 
-def refused(exc_type, func, **kwargs) -> Any:
-    before = db_state()
-    with pytest.raises(exc_type) as info:
-        func(**kwargs)
-    assert db_state() == before
-    return info.value
+refused = refuser(db_state)
 
 
 def customer_of(staff, phone: str = "13912345678", name: str = "张先生") -> Customer:

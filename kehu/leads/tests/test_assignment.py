@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from kehu.core.models import AuditEvent
-from kehu.core.testing import actions_since, mark
+from kehu.core.testing import actions_since, mark, refuser
 from kehu.customers.models import Customer
 from kehu.leads import assignment
 from kehu.leads.models import Assignment, PoolSettings, RoundRobinCursor
@@ -44,12 +44,7 @@ def db_state() -> dict[str, Any]:
     }
 
 
-def refused(exc_type, func, **kwargs) -> Any:
-    before = db_state()
-    with pytest.raises(exc_type) as info:
-        func(**kwargs)
-    assert db_state() == before
-    return info.value
+refused = refuser(db_state)
 
 
 def owned_by(staff, phone: str) -> Customer:

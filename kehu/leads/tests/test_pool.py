@@ -19,7 +19,7 @@ from django.utils.module_loading import import_string
 
 from kehu.activities.services import change_stage, log_activity
 from kehu.core.models import AuditEvent, ScheduledJob
-from kehu.core.testing import actions_since, mark
+from kehu.core.testing import actions_since, mark, refuser
 from kehu.core.worker import enqueue_due_jobs
 from kehu.customers.models import Customer
 from kehu.leads import pool
@@ -50,12 +50,7 @@ def db_state() -> dict[str, Any]:
     }
 
 
-def refused(exc_type, func, **kwargs) -> Any:
-    before = db_state()
-    with pytest.raises(exc_type) as info:
-        func(**kwargs)
-    assert db_state() == before
-    return info.value
+refused = refuser(db_state)
 
 
 def customer_of(staff, phone: str, name: str = "", grade: str = "") -> Customer:

@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 
 from kehu.activities.models import StageChange
 from kehu.core.models import AuditEvent
-from kehu.core.testing import actions_since, mark
+from kehu.core.testing import actions_since, mark, refuser
 from kehu.customers.models import Customer, CustomerPhone
 from kehu.leads import services
 from kehu.leads.models import Assignment, Channel, Conflict, Registration
@@ -55,13 +55,7 @@ def register(actor, phone: str = PHONE, **kwargs: Any) -> services.Judgement:
     return services.register_lead(actor=actor, phone=phone, **kwargs)
 
 
-def refused(exc_type, func, **kwargs) -> Any:
-    """Call ``func``; it must raise ``exc_type`` and leave the database as it was."""
-    before = db_state()
-    with pytest.raises(exc_type) as info:
-        func(**kwargs)
-    assert db_state() == before
-    return info.value
+refused = refuser(db_state)
 
 
 # --- new, existing, conflict ------------------------------------------------------------------
