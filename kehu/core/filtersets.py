@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -10,10 +12,10 @@ MAX_ID = 2**63 - 1  # the largest BigAutoField value
 
 
 class IdField(forms.IntegerField):
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
 
 
 class IdFilter(django_filters.NumberFilter):

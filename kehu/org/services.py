@@ -10,7 +10,7 @@ import datetime
 import hashlib
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -220,9 +220,9 @@ def update_node(
     if manager is not ...:
         if isinstance(manager, Staff) and not manager.is_active:
             raise ValidationError({"manager": [_("This person has left; choose an active one.")]})
-        node.manager = manager  # type: ignore[assignment]
+        node.manager = cast(Staff | None, manager)  # the ... sentinel is ruled out above
     if moving:
-        _move_node(actor=actor, node=node, parent=parent)  # type: ignore[arg-type]
+        _move_node(actor=actor, node=node, parent=cast(OrgNode | None, parent))
     try:
         with transaction.atomic():
             node.save()
