@@ -104,6 +104,11 @@ INSTALLED_APPS = [
     "kehu.customers",
     "kehu.leads",
     "kehu.activities",
+    "kehu.grading",
+    "kehu.occasions",
+    "kehu.cadence",
+    "kehu.messaging",
+    "kehu.incentives",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +188,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("TEST", {})["NAME"] = os.environ.get(
         "KEHU_TEST_SQLITE", str(VAR_DIR / "test-kehu.sqlite3")
     )
+else:
+    # Prepared statements only where the code asks for one (the registration insert,
+    # kehu.core.inserts): no ORM query ever reaches this threshold. Set
+    # KEHU_PG_PREPARE=false behind a pooler that cannot keep prepared statements
+    # (PgBouncer before 1.21 in transaction mode).
+    if _env_bool("KEHU_PG_PREPARE", True):
+        _db.setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -328,6 +340,12 @@ SPECTACULAR_SETTINGS = {
         "RegistrationInputKindEnum": "kehu.leads.api.serializers.API_KINDS",
         "ActivityKindEnum": "kehu.activities.choices.ActivityKind",
         "RelationKindEnum": "kehu.customers.choices.RelationKind",
+        "MessageKindEnum": "kehu.messaging.choices.TemplateKind",
+        "MessageStatusEnum": "kehu.messaging.choices.MessageStatus",
+        "MessageChannelEnum": "kehu.messaging.choices.MessageChannel",
+        "TriggerEventEnum": "kehu.messaging.choices.TriggerEvent",
+        "BroadcastStatusEnum": "kehu.messaging.choices.BroadcastStatus",
+        "LifecycleKindEnum": "kehu.occasions.choices.LifecycleKind",
     },
 }
 
@@ -355,3 +373,19 @@ LOGGING = {
 # The benchmark's bare limit view (/bench/bare-register/) is mounted only when set.
 KEHU_BENCH = _env_bool("KEHU_BENCH", False)
 KEHU_DEMO_PASSWORD = os.environ.get("KEHU_DEMO_PASSWORD", "kehu-demo-2026")
+
+# --- messaging (docs/messaging.md) -------------------------------------------------------
+# Without KEHU_SMS_URL, SMS messages stay in the outbox as "held" (never dropped).
+KEHU_SMS_URL = os.environ.get("KEHU_SMS_URL", "").strip()
+KEHU_SMS_TOKEN = os.environ.get("KEHU_SMS_TOKEN", "")
+KEHU_SMS_SENDER_ID = os.environ.get("KEHU_SMS_SENDER_ID", "")
+KEHU_SMS_TIMEOUT = float(os.environ.get("KEHU_SMS_TIMEOUT", "10"))
+KEHU_SMS_RETRIES = int(os.environ.get("KEHU_SMS_RETRIES", "2"))
+KEHU_SMS_BACKOFF = float(os.environ.get("KEHU_SMS_BACKOFF", "0.5"))
+# A message left "sending" this long (its worker died mid-send) is sent again, with the
+# same idempotency key; keep it above the gateway timeout × (retries + 1).
+KEHU_MESSAGING_SENDING_STALE_SECONDS = int(
+    os.environ.get("KEHU_MESSAGING_SENDING_STALE_SECONDS", "120")
+)
+KEHU_MESSAGING_MAX_ATTEMPTS = int(os.environ.get("KEHU_MESSAGING_MAX_ATTEMPTS", "5"))
+KEHU_MESSAGING_PROMO_DAILY_LIMIT = int(os.environ.get("KEHU_MESSAGING_PROMO_DAILY_LIMIT", "2"))

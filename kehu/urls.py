@@ -13,6 +13,11 @@ api_v1 = [
     path("", include("kehu.customers.api.urls")),
     path("", include("kehu.leads.api.urls")),
     path("", include("kehu.activities.api.urls")),
+    path("", include("kehu.grading.api.urls")),
+    path("", include("kehu.occasions.api.urls")),
+    path("", include("kehu.cadence.api.urls")),
+    path("", include("kehu.messaging.api.urls")),
+    path("", include("kehu.incentives.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +26,11 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("leads/", include("kehu.leads.urls")),
     path("activities/", include("kehu.activities.urls")),
+    path("grading/", include("kehu.grading.urls")),
+    path("occasions/", include("kehu.occasions.urls")),
+    path("cadence/", include("kehu.cadence.urls")),
+    path("messaging/", include("kehu.messaging.urls")),
+    path("incentives/", include("kehu.incentives.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/v1/", include(api_v1)),

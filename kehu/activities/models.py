@@ -45,14 +45,23 @@ class Activity(models.Model):
 class StageChange(models.Model):
     """One row per move through the funnel: the history is kept, never overwritten."""
 
+    # Indexed by stagechange_customer (customer, created_at) below.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="stage_changes"
+        "customers.Customer",
+        db_index=False,
+        on_delete=models.CASCADE,
+        related_name="stage_changes",
     )
     from_stage = models.CharField(max_length=16, blank=True)
     to_stage = models.CharField(max_length=16)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     actor = models.ForeignKey(
-        "org.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "org.Staff",
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     # The team and channel at the time, so the funnel counts without joins.
     node = models.ForeignKey(

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.activities import hooks
 from kehu.activities.choices import ActivityKind, LostReason, Outcome
 from kehu.activities.models import Activity, StageChange
 from kehu.core.audit import record
@@ -29,7 +30,30 @@ def record_stage_change(
     at: datetime.datetime | None = None,
 ) -> StageChange:
     """Append one row to the stage history (no permission check: callers have done it)."""
-    return StageChange.objects.create(
+    row = stage_change_row(
+        customer=customer,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        actor=actor,
+        reason=reason,
+        at=at,
+    )
+    row.save(force_insert=True)
+    return row
+
+
+def stage_change_row(
+    *,
+    customer: Customer,
+    from_stage: str,
+    to_stage: str,
+    actor: Any,
+    reason: str = "",
+    at: datetime.datetime | None = None,
+) -> StageChange:
+    """The unsaved stage-history row (the registration fast path inserts it together
+    with the customer)."""
+    return StageChange(
         customer=customer,
         from_stage=from_stage,
         to_stage=to_stage,
@@ -106,6 +130,7 @@ def change_stage(
         before={"stage": before},
         after={"stage": stage, "reason": reason},
     )
+    hooks.stage_changed(customer, before, stage, actor, at or timezone.now())
     return customer
 
 
@@ -169,4 +194,5 @@ def log_activity(
         obj=customer,
         after={"kind": kind, "outcome": outcome, "activity": activity.pk},
     )
+    hooks.activity_logged(activity, customer)
     return activity

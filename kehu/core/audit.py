@@ -54,6 +54,33 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Write one audit event inside the caller's transaction."""
+    event = build_event(
+        actor=actor,
+        action=action,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        before=before,
+        after=after,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def build_event(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: Any = "",
+    object_repr: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """The unsaved event :func:`record` writes (for a service that inserts it together
+    with the rows it describes, as the registration fast path does)."""
     ctx = context.current()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -63,7 +90,7 @@ def record(
     node_path = ""
     if actor_obj is not None and getattr(actor_obj, "node_id", None):
         node_path = actor_obj.node.path
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor_obj,
         actor_label=(actor_obj.get_username() if actor_obj else ctx.source)[:150],
         actor_node_path=node_path,

@@ -33,6 +33,18 @@ def register(order: int, name: str) -> Callable[[Loader], Loader]:
     return decorator
 
 
+def discover() -> None:
+    """Import every app's demo module (kehu/<app>/demo.py): importing registers it."""
+    import importlib
+    import importlib.util
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        if config.name.startswith("kehu.") and importlib.util.find_spec(f"{config.name}.demo"):
+            importlib.import_module(f"{config.name}.demo")
+
+
 def run(ctx: DemoContext) -> None:
     for _order, name, loader in sorted(_loaders, key=lambda item: item[:2]):
         ctx.say(f"demo: {name}")

@@ -34,7 +34,8 @@ class AuditEvent(models.Model):
     actor_label = models.CharField(_("actor"), max_length=150, blank=True)
     actor_node_path = models.CharField(max_length=255, blank=True, db_index=True)
     action = models.CharField(_("action"), max_length=64, db_index=True)
-    object_type = models.CharField(_("object type"), max_length=64, db_index=True)
+    # Indexed with object_id below (every read names both).
+    object_type = models.CharField(_("object type"), max_length=64)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     before = models.JSONField(_("before"), null=True, blank=True)

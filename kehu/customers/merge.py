@@ -20,11 +20,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from kehu.core.audit import record
+from kehu.customers import hooks
 from kehu.customers.choices import FUNNEL_ORDER, Gender, RelationKind
 from kehu.customers.models import (
     Anniversary,
@@ -186,6 +187,62 @@ def _move_relations(keep: Customer, merge: Customer) -> tuple[int, int]:
     return moved, dropped
 
 
+#: Relations the merge moves itself (above); every other model pointing at Customer (the
+#: apps built on customers: grades, cadences, occasions, messages, incentives) is moved
+#: by :func:`_move_other_apps_rows`.
+HANDLED_HERE = {
+    ("customers.customerphone", "customer"),
+    ("customers.anniversary", "customer"),
+    ("customers.customertag", "customer"),
+    ("customers.relation", "from_customer"),
+    ("customers.relation", "to_customer"),
+    ("customers.purchase", "customer"),
+    ("leads.registration", "customer"),
+    ("leads.conflict", "customer"),
+    ("leads.assignment", "customer"),
+    ("leads.poolevent", "customer"),
+    ("activities.activity", "customer"),
+    ("activities.stagechange", "customer"),
+}
+
+
+def _move_other_apps_rows(keep: Customer, merge: Customer) -> dict[str, int]:
+    """Every other app's rows follow the kept customer. Where the kept customer already
+    has the one row it may have (a one-to-one such as its grades or its cadence, or a row
+    unique per customer and week or day), the kept customer's row stays and the merged
+    one's goes: the kept record is the one people chose to keep."""
+    moved: dict[str, int] = {}
+    for relation in Customer._meta.related_objects:
+        model, field = relation.related_model, relation.field
+        assert not isinstance(model, str)  # resolved once the apps are loaded
+        key = (model._meta.label_lower, field.name)
+        if key in HANDLED_HERE or model is Customer:
+            continue
+        rows = model._default_manager.filter(**{field.name: merge})
+        if relation.one_to_one:
+            kept = model._default_manager.filter(**{field.name: keep}).first()
+            if kept is not None:
+                merged = rows.first()
+                # An unsubscribe on either record is honoured (DOMAIN §6).
+                unsubscribed = getattr(merged, "unsubscribed_at", None)
+                if unsubscribed and not getattr(kept, "unsubscribed_at", None):
+                    model._default_manager.filter(pk=kept.pk).update(unsubscribed_at=unsubscribed)
+                count, _detail = rows.delete()
+                moved[f"{key[0]}.dropped"] = count
+                continue
+            moved[key[0]] = rows.update(**{field.name: keep})
+            continue
+        count = 0
+        for pk in rows.values_list("pk", flat=True):
+            try:
+                with transaction.atomic():
+                    count += model._default_manager.filter(pk=pk).update(**{field.name: keep})
+            except IntegrityError:
+                model._default_manager.filter(pk=pk).delete()
+        moved[key[0]] = moved.get(key[0], 0) + count
+    return {label: n for label, n in moved.items() if n}
+
+
 @transaction.atomic
 def merge_customers(*, actor: Any, keep: Customer, merge: Customer) -> Customer:
     """Merge ``merge`` into ``keep``: every number, registration, conflict, follow-up,
@@ -235,6 +292,7 @@ def merge_customers(*, actor: Any, keep: Customer, merge: Customer) -> Customer:
         moved[label] = model.objects.filter(customer=merge).update(customer=keep)
     moved["tags"] = _move_tags(keep, merge)
     moved["relations"], dropped_relations = _move_relations(keep, merge)
+    moved.update(_move_other_apps_rows(keep, merge))
     # Records merged into ``merge`` earlier now point at ``keep`` (no chains).
     Customer.objects.filter(merged_into=merge).update(merged_into=keep)
 
@@ -304,6 +362,8 @@ def merge_customers(*, actor: Any, keep: Customer, merge: Customer) -> Customer:
     Customer.objects.filter(pk=merge.pk).update(owner=None, previous_owner=merge.owner_id)
 
     refresh_completeness(keep)
+    # Dates derived from the profile (birthdays, anniversaries) follow the kept record.
+    hooks.occasions_changed(keep)
     refresh_contribution(keep)
     for rel in Relation.objects.filter(from_customer=keep, kind=RelationKind.REFERRED_BY):
         refresh_contribution(rel.to_customer)

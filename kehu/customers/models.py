@@ -41,9 +41,9 @@ class Customer(TimeStampedModel):
     # The long tail of the profile groups of DOMAIN §2 (completeness.PROFILE_KEYS).
     profile = models.JSONField(_("profile"), default=dict, blank=True)
 
-    stage = models.CharField(
-        _("stage"), max_length=16, choices=Stage.choices, default=Stage.LEAD, db_index=True
-    )
+    # Not indexed: seven values over a million rows; lists filter it beside an owner or
+    # a team, whose indexes do the work. Every index is paid on every registration.
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.LEAD)
     lost_reason = models.CharField(_("reason lost"), max_length=200, blank=True)
     visit_count = models.PositiveIntegerField(_("visits"), default=0)
     intent_grade = models.CharField(
@@ -65,6 +65,7 @@ class Customer(TimeStampedModel):
         verbose_name=_("owner"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="owned_customers",
     )
@@ -73,6 +74,7 @@ class Customer(TimeStampedModel):
         verbose_name=_("team"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="customers",
     )
@@ -89,6 +91,7 @@ class Customer(TimeStampedModel):
         verbose_name=_("channel"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="customers",
     )
@@ -101,6 +104,7 @@ class Customer(TimeStampedModel):
         verbose_name=_("previous owner"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.SET_NULL,
         related_name="+",
     )
@@ -109,7 +113,7 @@ class Customer(TimeStampedModel):
     completeness_missing = models.JSONField(default=list, blank=True)
     is_below_completeness = models.BooleanField(default=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self", null=True, blank=True, db_index=False, on_delete=models.SET_NULL, related_name="+"
     )
 
     objects = CustomerQuerySet.as_manager()
@@ -132,7 +136,22 @@ class Customer(TimeStampedModel):
                 condition=Q(merged_into__isnull=True),
             ),
             models.Index(fields=["last_followup_at"], name="customer_last_followup"),
-            models.Index(fields=["pooled_at"], name="customer_pooled"),
+            # The rest are partial: a new customer has none of these, so registering one
+            # writes no entry in them (the foreign keys above carry no index of their own
+            # for the same reason: the owner and team indexes serve every list).
+            models.Index(
+                fields=["pooled_at"], name="customer_pooled", condition=Q(pooled_at__isnull=False)
+            ),
+            models.Index(
+                fields=["merged_into"],
+                name="customer_merged_into",
+                condition=Q(merged_into__isnull=False),
+            ),
+            models.Index(
+                fields=["previous_owner"],
+                name="customer_previous_owner",
+                condition=Q(previous_owner__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core.audit import record, snapshot
 from kehu.core.phones import national_digits, normalise_phone
-from kehu.customers import completeness
+from kehu.customers import completeness, hooks
 from kehu.customers.choices import CustomerKind, Gender, RelationKind, RelationshipCategory
 from kehu.customers.lunar import clean_lunar
 from kehu.customers.models import (
@@ -274,6 +274,8 @@ def update_customer(*, actor: Any, customer: Customer, **changes: Any) -> Custom
         setattr(customer, key, value)
     customer.save()
     refresh_completeness(customer)
+    if "birthday" in clean or "lunar_birthday" in clean:
+        hooks.occasions_changed(customer)
     after = snapshot(customer, CUSTOMER_FIELDS)
     if after != before:
         record(
@@ -418,6 +420,7 @@ def add_anniversary(
     if date is None and lunar is None:
         raise ValidationError({"date": [_("Give a solar date or a lunar one.")]})
     row = Anniversary.objects.create(customer=customer, label=label, date=date, lunar=lunar)
+    hooks.occasions_changed(customer)
     record(
         actor=actor,
         action="customers.anniversary.add",
@@ -454,6 +457,7 @@ def record_purchase(
         customer=customer, product=(product or "")[:100], amount=amount, purchased_on=purchased_on
     )
     refresh_contribution(customer)
+    hooks.purchase_recorded(row, customer)
     for rel in Relation.objects.filter(from_customer=customer, kind=RelationKind.REFERRED_BY):
         refresh_contribution(rel.to_customer)
     record(

@@ -293,9 +293,8 @@ def org_demo_only(monkeypatch):
     """Only the organisation loader: later apps' loaders (thousands of customers) are
     tested by their own apps."""
     from kehu.core import demo
-    from kehu.leads import demo as _leads_demo  # noqa: F401 - registered before we filter
-    from kehu.org import demo as _org_demo  # noqa: F401
 
+    demo.discover()  # every loader registered before we filter
     monkeypatch.setattr(
         demo, "_loaders", [item for item in demo._loaders if item[1] == "organisation"]
     )

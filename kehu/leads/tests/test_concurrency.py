@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 
 from kehu.customers.models import Customer, CustomerPhone
 from kehu.leads import services as leads_services
@@ -128,8 +128,24 @@ def slow_winner(monkeypatch: Any) -> dict[str, int]:
             counts["lost"] += 1
             raise
 
+    original_one_statement = leads_services._register_new_in_one_statement
+
+    def one_statement_slowly(*args: Any, **kwargs: Any) -> Any:
+        # PostgreSQL's one-statement path: the winner's statement commits only after the
+        # pause, so the others' inserts wait on the unique index and lose.
+        try:
+            with transaction.atomic():
+                judgement = original_one_statement(*args, **kwargs)
+                if judgement is not None:
+                    time.sleep(0.5)
+                return judgement
+        except IntegrityError:
+            counts["lost"] += 1
+            raise
+
     monkeypatch.setattr(leads_services, "record", record_slowly)
     monkeypatch.setattr(leads_services, "_register", register_counting)
+    monkeypatch.setattr(leads_services, "_register_new_in_one_statement", one_statement_slowly)
     return counts
 
 

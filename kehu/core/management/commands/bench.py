@@ -31,6 +31,11 @@ class Command(BaseCommand):
             default=4,
             help="gunicorn workers for both the project and the limit.",
         )
+        parser.add_argument(
+            "--only",
+            default="registrations,lists,agenda",
+            help="Comma-separated parts to run: registrations, lists, agenda (default all).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
@@ -42,14 +47,32 @@ class Command(BaseCommand):
         root = Path(settings.BASE_DIR)
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))
+        parts = tuple(p.strip() for p in options["only"].split(",") if p.strip())
+        unknown = set(parts) - {"registrations", "lists", "agenda"}
+        if unknown or not parts:
+            raise CommandError(
+                f"--only takes registrations, lists and/or agenda (not {sorted(unknown)})."
+            )
         from bench.harness import run
 
-        failures = run(
-            database_url=os.environ["DATABASE_URL"],
-            customers=options["customers"],
-            requests=options["requests"],
-            workers=options["workers"],
-            say=lambda m: self.stdout.write(m),
-        )
+        failures = 0
+        if {"registrations", "lists"} & set(parts):
+            failures += run(
+                database_url=os.environ["DATABASE_URL"],
+                customers=options["customers"],
+                requests=options["requests"],
+                workers=options["workers"],
+                say=lambda m: self.stdout.write(m),
+                parts=parts,
+            )
+        if "agenda" in parts:
+            from bench.agenda import run_agenda_bench
+
+            results = run_agenda_bench(
+                customers=options["customers"],
+                requests=options["requests"],
+                say=lambda m: self.stdout.write(m),
+            )
+            failures += sum(1 for r in results if not r["ok"])
         if failures:
             raise CommandError(f"{failures} target(s) missed.")

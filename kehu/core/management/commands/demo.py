@@ -26,10 +26,7 @@ class Command(AuditedCommand):
         size = options["size"]
         if not 12 <= size <= 100_000:
             raise CommandError("--size must be between 12 and 100000.")
-        # Importing the apps' demo modules registers their loaders.
-        from kehu.leads import demo as _leads_demo  # noqa: F401
-        from kehu.org import demo as _org_demo  # noqa: F401
-
+        demo.discover()  # each app's kehu/<app>/demo.py registers its loader
         ctx = demo.DemoContext(
             size=size,
             rng=random.Random(options["seed"]),

@@ -1,0 +1,1 @@
+"""Call cadences, next-due dates and each person's daily agenda (DOMAIN §6)."""

@@ -1,0 +1,1 @@
+"""Intent, value and referral-ability grades; key customers (DOMAIN §5)."""

@@ -1,0 +1,1 @@
+"""Templates, triggers, the outbox, providers and broadcasts (DOMAIN §6)."""

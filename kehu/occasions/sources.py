@@ -1,0 +1,277 @@
+"""The agenda sources of occasions (kehu.cadence.sources): birthday, anniversary,
+invitation, holiday, solar_term and lifecycle. Each reads precomputed rows by index for
+the customers ``staff`` owns and costs a fixed number of queries (tests assert them):
+
+=============  ==========================================================
+birthday       2 (today's birthdays; the care rules)
+anniversary    2 (today's anniversaries; the care rules)
+invitation     2 (the invitation window; A/VIP birthdays in it)
+holiday        0, or 1 in a greeting window (how many customers to greet)
+solar_term     0, or 1 on a solar term's day (how many customers to greet)
+lifecycle      1 (reminders whose agenda window holds the day)
+=============  ==========================================================
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
+
+from kehu.cadence.sources import AgendaItem
+from kehu.occasions import calendar, rules
+from kehu.occasions.choices import CareKind, OccasionKind
+
+if TYPE_CHECKING:
+    from kehu.org.models import Staff
+
+
+def _display(name: str, title: str, pk: int) -> str:
+    if title and name and len(name) <= 1:
+        return f"{name}{title}"
+    return name or f"#{pk}"
+
+
+def care_map() -> dict[str, str]:
+    from kehu.occasions.models import CareRule
+
+    return dict(CareRule.objects.values_list("relationship", "care"))
+
+
+def care_text(relationship: str, care: dict[str, str]) -> str:
+    kind = care.get(relationship, CareKind.MESSAGE)
+    return str(CareKind(kind).label)
+
+
+def grade_a_condition(prefix: str = "customer") -> Q:
+    """ "A customer" for invitations: value grade A (kehu.grading, when installed) or a
+    VIP relationship."""
+    condition = Q(**{f"{prefix}__relationship": "VIP"})
+    try:
+        grade = apps.get_model("grading", "CustomerGrade")
+        grade._meta.get_field("value_grade")
+        grade._meta.get_field("customer")
+    except Exception:  # the grading app may not have the model yet  # noqa: BLE001
+        return condition
+    pk = f"{prefix}_id" if prefix else "pk"
+    return condition | Q(Exists(grade.objects.filter(customer_id=OuterRef(pk), value_grade="A")))
+
+
+def _owned(staff: Staff) -> Q:
+    return Q(customer__owner_id=staff.pk, customer__merged_into__isnull=True)
+
+
+def _occasion_rows(staff: Staff, kind: str, **dates: Any) -> list[dict[str, Any]]:
+    from kehu.occasions.models import OccasionDate
+
+    return list(
+        OccasionDate.objects.filter(_owned(staff), kind=kind, **dates)
+        .order_by("date", "customer_id", "id")
+        .values(
+            "customer_id",
+            "date",
+            "is_lunar",
+            "label",
+            "customer__name",
+            "customer__title",
+            "customer__relationship",
+            "customer__lunar_birthday",
+            "anniversary__lunar",
+        )
+    )
+
+
+def birthday_source(staff: Staff, day: datetime.date) -> list[AgendaItem]:
+    rows = _occasion_rows(staff, OccasionKind.BIRTHDAY, date=day)
+    care = care_map()
+    items = []
+    for row in rows:
+        name = _display(row["customer__name"], row["customer__title"], row["customer_id"])
+        when = (
+            _("lunar birthday, %(date)s")
+            % {"date": rules.lunar_label(row["customer__lunar_birthday"])}
+            if row["is_lunar"]
+            else _("birthday")
+        )
+        items.append(
+            AgendaItem(
+                kind="birthday",
+                customer=row["customer_id"],
+                title=_("%(name)s's birthday") % {"name": name},
+                reason=_("Today is their %(when)s. Care (%(rel)s): %(care)s.")
+                % {
+                    "when": when,
+                    "rel": row["customer__relationship"],
+                    "care": care_text(row["customer__relationship"], care),
+                },
+                due=day,
+            )
+        )
+    return items
+
+
+def anniversary_source(staff: Staff, day: datetime.date) -> list[AgendaItem]:
+    rows = _occasion_rows(staff, OccasionKind.ANNIVERSARY, date=day)
+    care = care_map()
+    items = []
+    for row in rows:
+        name = _display(row["customer__name"], row["customer__title"], row["customer_id"])
+        lunar = (
+            _(" (lunar %(date)s)") % {"date": rules.lunar_label(row["anniversary__lunar"])}
+            if row["is_lunar"] and row["anniversary__lunar"]
+            else ""
+        )
+        items.append(
+            AgendaItem(
+                kind="anniversary",
+                customer=row["customer_id"],
+                title=_("%(name)s: %(label)s") % {"name": name, "label": row["label"]},
+                reason=_("Anniversary today%(lunar)s. Care (%(rel)s): %(care)s.")
+                % {
+                    "lunar": lunar,
+                    "rel": row["customer__relationship"],
+                    "care": care_text(row["customer__relationship"], care),
+                },
+                due=day,
+            )
+        )
+    return items
+
+
+def invitation_source(staff: Staff, day: datetime.date) -> list[AgendaItem]:
+    """A customers (value grade A or VIP) whose birthday is ``days_min``-``days_max``
+    days ahead: invite them to a birthday event (due ``days_min`` days before)."""
+    from kehu.occasions.models import InvitationSettings, OccasionDate
+
+    settings = InvitationSettings.objects.first()
+    low, high = (settings.days_min, settings.days_max) if settings else (14, 21)
+    rows = (
+        OccasionDate.objects.filter(
+            _owned(staff),
+            grade_a_condition(),
+            kind=OccasionKind.BIRTHDAY,
+            date__gte=day + datetime.timedelta(days=low),
+            date__lte=day + datetime.timedelta(days=high),
+        )
+        .order_by("date", "customer_id")
+        .values_list("customer_id", "date", "customer__name", "customer__title")
+    )
+    return [
+        AgendaItem(
+            kind="invitation",
+            customer=customer_id,
+            title=_("Invite %(name)s to a birthday event")
+            % {"name": _display(name, title, customer_id)},
+            reason=_(
+                "An A customer's birthday is on %(date)s: invite them %(low)d-%(high)d days ahead."
+            )
+            % {"date": date.isoformat(), "low": low, "high": high},
+            due=date - datetime.timedelta(days=low),
+        )
+        for customer_id, date, name, title in rows
+    ]
+
+
+def _greeting_count(staff: Staff) -> int:
+    from kehu.customers.models import Customer
+
+    return (
+        Customer.objects.filter(owner_id=staff.pk, merged_into__isnull=True)
+        .exclude(stage="lost")
+        .count()
+    )
+
+
+def holiday_source(staff: Staff, day: datetime.date) -> list[AgendaItem]:
+    """ONE item for all the person's customers, from the last working day before the
+    break through the festival day (kehu.occasions.calendar.greeting_window)."""
+    festival = calendar.festival_for(day)
+    if festival is None:
+        return []
+    count = _greeting_count(staff)
+    if not count:
+        return []
+    return [
+        AgendaItem(
+            kind="holiday",
+            customer=None,
+            title=_("%(name)s greetings") % {"name": festival.name},
+            reason=_("%(name)s is on %(date)s: send the greeting to your %(count)d customers.")
+            % {"name": festival.name, "date": festival.day.isoformat(), "count": count},
+            due=festival.day,
+        )
+    ]
+
+
+def solar_term_source(staff: Staff, day: datetime.date) -> list[AgendaItem]:
+    """ONE item on the day of a solar term: a health greeting to the person's customers."""
+    term = calendar.solar_term_on(day)
+    if term is None:
+        return []
+    count = _greeting_count(staff)
+    if not count:
+        return []
+    return [
+        AgendaItem(
+            kind="solar_term",
+            customer=None,
+            title=_("Solar term %(name)s") % {"name": term},
+            reason=_("Today is %(name)s: send a health greeting to your %(count)d customers.")
+            % {"name": term, "count": count},
+            due=day,
+        )
+    ]
+
+
+def lifecycle_source(staff: Staff, day: datetime.date) -> list[AgendaItem]:
+    from kehu.occasions.models import LifecycleReminder
+
+    rows = (
+        LifecycleReminder.objects.filter(_owned(staff), due_on__gte=day, notify_on__lte=day)
+        .order_by("due_on", "id")
+        .values_list(
+            "customer_id",
+            "due_on",
+            "sequence",
+            "customer__name",
+            "customer__title",
+            "rule__name",
+            "rule__ask_referral",
+            "purchase__product",
+            "purchase__purchased_on",
+        )
+    )
+    items = []
+    for customer_id, due, _seq, name, title, rule, referral, product, bought in rows:
+        reason = _("%(rule)s for %(product)s bought on %(bought)s, due %(due)s.") % {
+            "rule": rule,
+            "product": product,
+            "bought": bought.isoformat(),
+            "due": due.isoformat(),
+        }
+        if referral:
+            reason += " " + _("Ask for a referral.")
+        items.append(
+            AgendaItem(
+                kind="lifecycle",
+                customer=customer_id,
+                title=_("%(rule)s: %(name)s")
+                % {"rule": rule, "name": _display(name, title, customer_id)},
+                reason=reason,
+                due=due,
+            )
+        )
+    return items
+
+
+ALL = (
+    birthday_source,
+    anniversary_source,
+    invitation_source,
+    holiday_source,
+    solar_term_source,
+    lifecycle_source,
+)
