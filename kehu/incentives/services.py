@@ -692,7 +692,9 @@ def build_facts(month: str, *, params: dict[str, Any] | None = None) -> dict[str
     included with their payments and active months, so the engine can void a
     development (rule 8). A customer developed outside the approved market list counts
     only once approved (rule 12). ``pool_opening`` is the latest earlier pool entry's
-    closing balance. A month without facts is a ValidationError."""
+    closing balance. A month with people assessed runs even when nobody developed
+    anything; a month without anybody assessed, or one that has not started and has
+    nothing recorded, is a ValidationError (no facts)."""
     parse_month(month)
     if params is None:
         from kehu.incentives.schemes import default_scheme
@@ -737,18 +739,34 @@ def build_facts(month: str, *, params: dict[str, Any] | None = None) -> dict[str
     ):
         active.setdefault(developed_id, []).append(active_month)
 
+    # A month with people assessed in it always runs (its threshold penalties and the
+    # activity check apply even when nobody developed anything). A month without anybody
+    # on duty has no facts; neither has a month that has not started and where nothing
+    # is recorded yet.
     has_facts = (
         developed_this_month
         or any(month in by_month for by_month in payments.values())
         or RegionTarget.objects.filter(month=month).exists()
     )
-    if not profiles or not has_facts:
+    if not profiles:
         raise ValidationError(
             {
                 "month": [
                     _(
                         "There are no facts for %(month)s: record the people assessed, "
                         "developed customers, payments or targets first."
+                    )
+                    % {"month": month}
+                ]
+            }
+        )
+    if first > timezone.localdate() and not has_facts:
+        raise ValidationError(
+            {
+                "month": [
+                    _(
+                        "There are no facts for %(month)s: the month has not started and "
+                        "nothing is recorded for it yet."
                     )
                     % {"month": month}
                 ]

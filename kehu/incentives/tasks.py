@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,8 @@ from django_tasks import task
 
 from kehu.incentives.models import MonthlyRun
 from kehu.incentives.months import add_months, month_of
+
+logger = logging.getLogger(__name__)
 
 
 def month_due(now: datetime.datetime) -> str | None:
@@ -37,7 +40,9 @@ def run_month_task(month: str) -> dict[str, Any]:
 def run_last_month_task() -> dict[str, Any]:
     """The scheduled monthly run (the ``incentives-monthly-run`` job, daily): runs last
     month once, after the targets deadline. A month already run is left alone (re-run
-    it from the run page); a month without facts is skipped, not an error."""
+    it from the run page). A month with people assessed always runs, even when nobody
+    developed anything; a month without anybody assessed is skipped with a warning in
+    the log and the reason in the task's result."""
     from kehu.incentives.services import run_month
 
     month = month_due(timezone.now())
@@ -46,5 +51,7 @@ def run_last_month_task() -> dict[str, Any]:
     try:
         run_month(actor=None, month=month)
     except ValidationError as exc:
-        return {"month": month, "ran": False, "reason": "; ".join(exc.messages)}
+        reason = "; ".join(exc.messages)
+        logger.warning("incentives: %s not run: %s", month, reason)
+        return {"month": month, "ran": False, "reason": reason}
     return {"month": month, "ran": True}
