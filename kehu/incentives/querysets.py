@@ -47,6 +47,10 @@ class MonthlyRunQuerySet(VisibleQuerySet):
             return self.all()
         return self.none()
 
+    def later_than(self, month: str) -> MonthlyRunQuerySet:
+        """The runs of the months after ``month``, oldest first (re-run after it)."""
+        return self.filter(month__gt=month).order_by("month")
+
 
 class StatementQuerySet(VisibleQuerySet):
     """Each person their own; a manager their subtree (by the node the person had when

@@ -1054,12 +1054,40 @@ def run_month(*, actor: Any, month: str, scheme: str = DEFAULT_CODE) -> MonthlyR
     """Run ``month`` with the approved version of scheme ``scheme`` valid in it, and
     store the statements and the pool entry. Idempotent: re-running replaces the month's
     run in this one transaction and, on the same facts, stores the same result.
-    Administrators (and the worker, ``actor=None``) only."""
-    from kehu.incentives.engine import compute
+    Administrators (and the worker, ``actor=None``) only.
 
+    Re-running a month changes its pool closing balance (and the statements the activity
+    check of later months recomputes), so every later month already run is re-run after
+    it, oldest first, each with the scheme code it was run with, in the same
+    transaction: the ledger stays a chain (each opening = the previous closing). If a
+    later month can no longer be run, nothing is stored and the error names it."""
     if actor is not None:
         _require_admin(actor)
     parse_month(month)
+    run = _run_one(actor=actor, month=month, scheme=scheme)
+    for later, code in MonthlyRun.objects.later_than(month).values_list("month", "scheme__code"):
+        try:
+            _run_one(actor=actor, month=later, scheme=code, after=month)
+        except ValidationError as exc:
+            raise ValidationError(
+                {
+                    "month": [
+                        _(
+                            "Re-running %(month)s re-runs the later months already run, and "
+                            "%(later)s cannot be run: %(reason)s"
+                        )
+                        % {"month": month, "later": later, "reason": " ".join(exc.messages)}
+                    ]
+                }
+            ) from exc
+    return run
+
+
+def _run_one(*, actor: Any, month: str, scheme: str, after: str | None = None) -> MonthlyRun:
+    """Compute and store one month (see run_month); ``after`` names the month whose
+    re-run caused this one (recorded in the audit event)."""
+    from kehu.incentives.engine import compute
+
     version = scheme_for(scheme, month)
     if version is None:
         raise ValidationError(
@@ -1166,6 +1194,11 @@ def run_month(*, actor: Any, month: str, scheme: str = DEFAULT_CODE) -> MonthlyR
         action="incentives.run",
         obj=run,
         before=before,
-        after={"scheme": str(version), "total": total, "statements": len(statements)},
+        after={
+            "scheme": str(version),
+            "total": total,
+            "statements": len(statements),
+            **({"rerun_after": after} if after else {}),
+        },
     )
     return run

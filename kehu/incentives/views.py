@@ -180,6 +180,15 @@ def runs(request: HttpRequest) -> HttpResponse:
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, _("%(month)s has been run.") % {"month": run.month})
+                later = list(
+                    MonthlyRun.objects.later_than(run.month).values_list("month", flat=True)
+                )
+                if later:
+                    messages.info(
+                        request,
+                        _("The later months already run were re-run after it: %(months)s.")
+                        % {"months": ", ".join(later)},
+                    )
                 url = reverse("incentives:run", args=[run.month])
                 if request.htmx:
                     response = HttpResponse(status=204)

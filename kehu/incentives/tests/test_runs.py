@@ -9,9 +9,15 @@ from decimal import Decimal
 from typing import Any
 from unittest import mock
 
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from kehu.core.models import AuditEvent
+from kehu.core.testing import actions_since, mark, refuser
 from kehu.incentives import services, tasks
 from kehu.incentives.models import MonthlyRun, PoolEntry, Statement, StatementLine
 from kehu.incentives.tests import factories as f
+from kehu.org.models import Staff
 
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 
@@ -66,3 +72,72 @@ def test_the_scheduled_run_runs_a_month_with_staff_only(cast: Any) -> None:
     assert totals("2026-03")["manager"] == Decimal("-800.00")
     assert MonthlyRun.objects.get(month="2026-03").ran_by is None
     assert PoolEntry.objects.get(month="2026-03").penalties == Decimal("2200.00")
+
+
+# ---------------------------------------------------------------------------- A2
+
+
+def ledger() -> list[tuple[str, Decimal, Decimal]]:
+    return list(PoolEntry.objects.order_by("month").values_list("month", "opening", "closing"))
+
+
+def assert_chained() -> None:
+    rows = ledger()
+    for (_m, _o, closing), (_n, opening, _c) in zip(rows, rows[1:], strict=False):
+        assert opening == closing
+    if rows:
+        assert rows[0][1] == Decimal(0)
+
+
+def test_re_running_a_month_re_runs_the_later_months_in_order(cast: Any) -> None:
+    f.profiles(cast)
+    services.run_month(actor=cast.admin, month="2026-03")
+    services.run_month(actor=cast.admin, month="2026-04")
+    services.run_month(actor=cast.admin, month="2026-05")
+    assert ledger()[1] == ("2026-04", Decimal("2200.00"), Decimal("4400.00"))
+    # A late record for March: the manager reached the threshold of 2 after all.
+    f.develop(cast, cast.manager, 50000, month="2026-03", active=("2026-04", "2026-05"))
+    since = mark()
+    services.run_month(actor=cast.admin, month="2026-03")
+    assert actions_since(since) == [("incentives.run", "admin")] * 3
+    reruns = AuditEvent.objects.filter(id__gt=since).order_by("id")
+    assert [e.after.get("rerun_after") for e in reruns] == [None, "2026-03", "2026-03"]
+    assert ledger() == [
+        ("2026-03", Decimal("0.00"), Decimal("800.00")),
+        ("2026-04", Decimal("800.00"), Decimal("3000.00")),
+        ("2026-05", Decimal("3000.00"), Decimal("5200.00")),
+    ]
+    assert_chained()
+
+
+def test_a_later_month_that_cannot_be_run_refuses_the_re_run(cast: Any) -> None:
+    f.profiles(cast)
+    services.run_month(actor=cast.admin, month="2026-03")
+    services.run_month(actor=cast.admin, month="2026-04")
+    # Everybody left at the end of March: April has nobody assessed any more.
+    Staff.objects.filter(incentive_profile__isnull=False).update(
+        left_on=datetime.date(2026, 3, 31), is_active=False
+    )
+    refused = refuser(
+        lambda: (
+            ledger(),
+            list(MonthlyRun.objects.values_list("pk", "month", "total")),
+            list(Statement.objects.values_list("pk", "total")),
+        )
+    )
+    exc = refused(ValidationError, services.run_month, actor=cast.admin, month="2026-03")
+    assert exc.messages[0].startswith(
+        "Re-running 2026-03 re-runs the later months already run, and 2026-04 cannot be run: "
+        "There are no facts for 2026-04"
+    )
+
+
+def test_the_run_page_says_which_later_months_were_re_run(cast: Any, web: Any) -> None:
+    f.profiles(cast)
+    services.run_month(actor=cast.admin, month="2026-03")
+    services.run_month(actor=cast.admin, month="2026-04")
+    response = web(cast.admin).post(reverse("incentives:runs"), {"month": "2026-03"}, follow=True)
+    assert "The later months already run were re-run after it: 2026-04." in (
+        response.content.decode()
+    )
+    assert_chained()
