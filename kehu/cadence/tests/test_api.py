@@ -13,28 +13,51 @@ from kehu.cadence import sources as sources_module
 from kehu.cadence.agenda import build_agenda, contact_items
 from kehu.cadence.models import CadenceRule, Milestone
 from kehu.cadence.sources import AgendaItem, agenda_source
-from kehu.cadence.tests.helpers import called, customer_of
+from kehu.cadence.tests.helpers import DAY, called, customer_of
+from kehu.occasions import calendar
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def agenda_cast(cast):
-    """consultant: one overdue (B, 5 days ago), one due (A, yesterday), one callback
-    (no grade, 90 days ago), one not due; other_consultant: one overdue."""
-    overdue = called(cast.consultant, customer_of(cast.consultant, "13912350001", "王先生", "B"), 5)
-    due = called(cast.consultant, customer_of(cast.consultant, "13912350002", "张女士", "A"), 1)
-    callback = called(cast.consultant, customer_of(cast.consultant, "13912350003", "刘先生"), 90)
-    called(cast.consultant, customer_of(cast.consultant, "13912350004", "陈女士", "C"), 0)
+def make_agenda_cast(cast, today):
+    """consultant: one overdue (B, 5 days before ``today``), one due (A, the day before),
+    one callback (no grade, 90 days before), one not due; other_consultant: one overdue."""
+    overdue = called(
+        cast.consultant, customer_of(cast.consultant, "13912350001", "王先生", "B"), 5, today
+    )
+    due = called(
+        cast.consultant, customer_of(cast.consultant, "13912350002", "张女士", "A"), 1, today
+    )
+    callback = called(
+        cast.consultant, customer_of(cast.consultant, "13912350003", "刘先生"), 90, today
+    )
+    called(cast.consultant, customer_of(cast.consultant, "13912350004", "陈女士", "C"), 0, today)
     theirs = called(
-        cast.other_consultant, customer_of(cast.other_consultant, "13912350005", "赵先生", "A"), 4
+        cast.other_consultant,
+        customer_of(cast.other_consultant, "13912350005", "赵先生", "A"),
+        4,
+        today,
     )
     return cast, {"overdue": overdue, "due": due, "callback": callback, "theirs": theirs}
 
 
+@pytest.fixture
+def agenda_cast(cast):
+    """The cast's calls around the fixed :data:`DAY` (not today: see helpers.DAY)."""
+    return make_agenda_cast(cast, DAY)
+
+
+def test_the_fixed_day_has_no_occasion_of_its_own() -> None:
+    """The premise of the exact assertions below: DAY is not a solar term's day nor in a
+    holiday's greeting window, and the holiday data covers its year."""
+    assert calendar.solar_term_on(DAY) is None
+    assert calendar.festival_for(DAY) is None
+    assert calendar.is_covered(DAY.year)
+
+
 def test_agenda_shape_and_order(agenda_cast, api) -> None:
     cast, c = agenda_cast
-    today = timezone.localdate()
+    today = DAY
     body = api(cast.consultant).get(f"/api/v1/agenda/?date={today.isoformat()}").json()
     assert body == {
         "date": today.isoformat(),
@@ -67,8 +90,8 @@ def test_agenda_shape_and_order(agenda_cast, api) -> None:
     }
 
 
-def test_agenda_default_date_is_today_and_kind_filter(agenda_cast, api) -> None:
-    cast, c = agenda_cast
+def test_agenda_default_date_is_today_and_kind_filter(cast, api) -> None:
+    cast, c = make_agenda_cast(cast, timezone.localdate())
     body = api(cast.consultant).get("/api/v1/agenda/?kind=overdue").json()
     assert body["date"] == timezone.localdate().isoformat()
     assert [i["customer"] for i in body["items"]] == [c["overdue"].pk]
@@ -79,9 +102,9 @@ def test_agenda_follows_the_owner_after_reassignment(agenda_cast, api) -> None:
     from kehu.customers.models import Customer
 
     Customer.objects.filter(pk=c["theirs"].pk).update(owner=cast.consultant, node=cast.team)
-    items = api(cast.consultant).get("/api/v1/agenda/").json()["items"]
+    items = api(cast.consultant).get(f"/api/v1/agenda/?date={DAY}").json()["items"]
     assert c["theirs"].pk in [i["customer"] for i in items]
-    items = api(cast.other_consultant).get("/api/v1/agenda/").json()["items"]
+    items = api(cast.other_consultant).get(f"/api/v1/agenda/?date={DAY}").json()["items"]
     assert items == []
 
 
@@ -115,26 +138,27 @@ def test_agenda_query_count_is_constant(
 ) -> None:
     cast, _c = agenda_cast
     client = api(cast.consultant)
+    url = f"/api/v1/agenda/?date={DAY}"
     with CaptureQueriesContext(connection) as everything:
-        client.get("/api/v1/agenda/")
+        client.get(url)
     # Our own items alone: the rules, then the joined cadence rows (auth is forced: no
     # session or token lookup).
     monkeypatch.setattr(sources_module, "_sources", [contact_items])
     with django_assert_num_queries(2):
-        assert len(client.get("/api/v1/agenda/").json()["items"]) == 3
+        assert len(client.get(url).json()["items"]) == 3
     for n in range(6):
-        called(cast.consultant, customer_of(cast.consultant, f"1391236000{n}", grade="B"), 4)
+        called(cast.consultant, customer_of(cast.consultant, f"1391236000{n}", grade="B"), 4, DAY)
     with django_assert_num_queries(2):
-        assert len(client.get("/api/v1/agenda/").json()["items"]) == 9
+        assert len(client.get(url).json()["items"]) == 9
     monkeypatch.undo()
     # With every registered source (occasions, grading…): still constant.
     with django_assert_num_queries(len(everything)):
-        client.get("/api/v1/agenda/")
+        client.get(url)
 
 
 def test_sources_are_composed_and_sorted(agenda_cast, monkeypatch) -> None:
     cast, c = agenda_cast
-    today = timezone.localdate()
+    today = DAY
 
     def holiday(staff, day):
         return [
@@ -153,7 +177,7 @@ def test_team_view_counts_overdue_per_person(agenda_cast, api, django_assert_num
     client = api(cast.region_manager)
     # roles, node, managed node ids, one grouped count, people
     with django_assert_num_queries(5):
-        body = client.get("/api/v1/agenda/team/").json()
+        body = client.get(f"/api/v1/agenda/team/?date={DAY}").json()
     counts = {p["name"]: p["overdue"] for p in body["people"]}
     assert counts["Consultant"] == 1
     assert counts["Other_Consultant"] == 1
@@ -161,7 +185,7 @@ def test_team_view_counts_overdue_per_person(agenda_cast, api, django_assert_num
     assert "Promoter" not in counts and "Commissioner" not in counts  # own no customers
     mine = {
         p["name"]: p["overdue"]
-        for p in api(cast.manager).get("/api/v1/agenda/team/").json()["people"]
+        for p in api(cast.manager).get(f"/api/v1/agenda/team/?date={DAY}").json()["people"]
     }
     assert "Other_Consultant" not in mine
     assert mine["Consultant"] == 1
