@@ -158,6 +158,14 @@ def greeting_window(festival: Festival) -> tuple[datetime.date, datetime.date]:
     return last_workday_before(start), festival.day
 
 
+def window_is_guessed(festival: Festival) -> bool:
+    """Whether :func:`greeting_window` had to count weekends alone for ``festival``: the
+    holiday data does not cover the festival's year (or the year the window starts in),
+    so the real days off, and the last working day before them, are not known."""
+    first, _last = greeting_window(festival)
+    return not (is_covered(festival.day.year) and is_covered(first.year))
+
+
 def festival_for(day: datetime.date) -> Festival | None:
     """The festival whose greeting window holds ``day`` (the nearest one if two do)."""
     if not FIRST_YEAR <= day.year <= LAST_YEAR:

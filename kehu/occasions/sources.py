@@ -187,20 +187,33 @@ def _greeting_count(staff: Staff) -> int:
 
 def holiday_source(staff: Staff, day: datetime.date) -> list[AgendaItem]:
     """ONE item for all the person's customers, from the last working day before the
-    break through the festival day (kehu.occasions.calendar.greeting_window)."""
+    break through the festival day (kehu.occasions.calendar.greeting_window). For a
+    year the holiday data does not cover, the window counts weekends only and the
+    item's reason says so (never a silent guess)."""
     festival = calendar.festival_for(day)
     if festival is None:
         return []
     count = _greeting_count(staff)
     if not count:
         return []
+    reason = _("%(name)s is on %(date)s: send the greeting to your %(count)d customers.") % {
+        "name": festival.name,
+        "date": festival.day.isoformat(),
+        "count": count,
+    }
+    if calendar.window_is_guessed(festival):
+        first, last = calendar.holiday_coverage()
+        reason += " " + _(
+            "The holiday data does not cover %(year)d (it covers %(first)d-%(last)d): the "
+            "days off are not known, so this reminder counts weekends only. Check the "
+            "official arrangement."
+        ) % {"year": festival.day.year, "first": first, "last": last}
     return [
         AgendaItem(
             kind="holiday",
             customer=None,
             title=_("%(name)s greetings") % {"name": festival.name},
-            reason=_("%(name)s is on %(date)s: send the greeting to your %(count)d customers.")
-            % {"name": festival.name, "date": festival.day.isoformat(), "count": count},
+            reason=reason,
             due=festival.day,
         )
     ]

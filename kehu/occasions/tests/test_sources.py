@@ -197,3 +197,26 @@ def test_greeting_windows_cover_uncovered_years_by_weekends(cast):
     first, end = calendar.greeting_window(festival)
     assert end == festival.day
     assert first < festival.day
+    assert calendar.window_is_guessed(festival)
+    assert not calendar.window_is_guessed(
+        next(f for f in calendar.festivals(last) if f.name == "国庆节")
+    )
+
+
+def test_a_holiday_item_in_a_year_without_holiday_data_says_so(cast):
+    """1 January of the first year past the holiday data (2027 with chinesecalendar 1.11):
+    the item is there, and its reason says the days off are not known."""
+    customer_of(cast.consultant, name="甲")
+    first_year, last = calendar.holiday_coverage()
+    new_year = D(last + 1, 1, 1)
+    (item,) = s.holiday_source(cast.consultant, new_year - datetime.timedelta(days=1))
+    assert (item.kind, item.customer, item.due) == ("holiday", None, new_year)
+    assert item.reason == (
+        f"元旦 is on {new_year.isoformat()}: send the greeting to your 1 customers. "
+        f"The holiday data does not cover {last + 1} (it covers {first_year}-{last}): the "
+        "days off are not known, so this reminder counts weekends only. Check the "
+        "official arrangement."
+    )
+    # A covered year's item says nothing of the kind.
+    (covered,) = s.holiday_source(cast.consultant, D(last, 10, 1))
+    assert "does not cover" not in covered.reason
