@@ -117,6 +117,9 @@ class _Errors:
             raise ValidationError(self.by_path)
 
 
+AMOUNT_LIMIT = Decimal("1e12")
+
+
 def to_amount(value: Any) -> Decimal | None:
     """A JSON number (not a bool, not a string) as a Decimal, or None."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
@@ -142,6 +145,9 @@ def _amount(
             errors.add(path, _("Must be at least %(min)s.") % {"min": minimum})
     elif maximum is not None and number > maximum:
         errors.add(path, _("Must be at most %(max)s.") % {"max": maximum})
+    elif number >= AMOUNT_LIMIT:
+        # Beyond this the engine's two-decimal arithmetic overflows its context.
+        errors.add(path, _("Must be less than 1,000,000,000,000."))
     return value
 
 
