@@ -50,6 +50,15 @@ ROLES = (AREA_MANAGER, REGION_MANAGER)
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
+# The kinds of line the scheme's rules 2-9 write: the penalty pool (rule 10) funds
+# exactly these (bonuses and positive clawbacks paid, penalties, fraud penalties and
+# negative clawbacks collected).
+SCHEME_KINDS = ("penalty", "bonus", "clawback", "fraud_penalty")
+# The field force's lines (DOMAIN §7, §8): promoters' per-node pay and brokers'
+# commissions (and their clawbacks) are paid from campaign budgets and sales, not from
+# the pool, so they carry kinds of their own and stay out of the pool's identity.
+FIELD_KINDS = ("field_pay", "commission", "commission_clawback")
+
 # Rule order of the lines in a statement (DOMAIN §8 numbering).
 RULE_ORDER = {"2": 2, "3": 3, "6": 6, "8": 8, "9": 9, "field": 20, "broker": 21}
 
@@ -827,7 +836,8 @@ def to_json(value: Any) -> Any:
 
 
 def field_pay(scheme: dict[str, Any], events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Promoters' pay per node (DOMAIN §7): one bonus line per (promoter, customer, node).
+    """Promoters' pay per node (DOMAIN §7): one ``field_pay`` line per (promoter, customer,
+    node) — not a scheme bonus: the pool does not fund it (see FIELD_KINDS).
 
     ``events``: ``[{"promoter": id, "customer": id, "node": "left_phone" | "visit" |
     "pledge" | "deal", "month": "YYYY-MM", "campaign": id | null,
@@ -852,7 +862,7 @@ def field_pay(scheme: dict[str, Any], events: Iterable[dict[str, Any]]) -> list[
         if amount <= 0:
             continue
         line = _line(
-            "bonus",
+            "field_pay",
             amount,
             customer=event["customer"],
             rule="field",
@@ -892,10 +902,10 @@ def broker_commissions(
     "commission_paid": amount | null}]``. ``commission_paid`` is what was already paid
     for the deal (null: nothing yet), which makes the function idempotent:
 
-    - signed, referral not false, nothing paid yet → a bonus line, commission =
+    - signed, referral not false, nothing paid yet → a ``commission`` line, commission =
       rate × amount + fixed (nothing below ``min_deal_amount``);
-    - cancelled or referral proved false, with a commission paid → a clawback line of
-      minus what was paid;
+    - cancelled or referral proved false, with a commission paid → a
+      ``commission_clawback`` line of minus what was paid;
     - anything else → no line.
     """
     lines = []
@@ -910,7 +920,7 @@ def broker_commissions(
                 else gettext_noop("Deal cancelled: commission of %(amount)s clawed back.")
             )
             line = _line(
-                "clawback",
+                "commission_clawback",
                 amount,
                 customer=deal["customer"],
                 rule="broker",
@@ -924,7 +934,7 @@ def broker_commissions(
             if amount <= 0:
                 continue
             line = _line(
-                "bonus",
+                "commission",
                 amount,
                 customer=deal["customer"],
                 rule="broker",

@@ -6,6 +6,8 @@ the same string the engine and the API use. Money is ``Decimal`` with two places
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -332,6 +334,16 @@ class MonthlyRun(models.Model):
 
     def __str__(self) -> str:
         return self.month
+
+    @property
+    def field_total(self) -> Decimal:
+        """The field force's pay of the month (promoters' node pay, brokers' commissions
+        less clawbacks): in ``total`` but not funded by the penalty pool."""
+        total = sum(
+            (Decimal(str(s["total"])) for s in (self.field or {}).get("statements", ())),
+            Decimal(0),
+        )
+        return total.quantize(Decimal("0.01"))
 
 
 class Statement(models.Model):

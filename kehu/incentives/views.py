@@ -44,6 +44,9 @@ KIND_LABELS = {
     "penalty": _lazy("Penalty"),
     "clawback": _lazy("Clawback"),
     "fraud_penalty": _lazy("Fraud penalty"),
+    "field_pay": _lazy("Field pay"),
+    "commission": _lazy("Commission"),
+    "commission_clawback": _lazy("Commission clawed back"),
 }
 
 
@@ -220,6 +223,8 @@ def run_detail(request: HttpRequest, month: str) -> HttpResponse:
         "values": [float(s.total) for s in statements],
     }
     total = sum((s.total for s in statements), Decimal(0))
+    # Field pay and commissions are not funded by the pool (engine.FIELD_KINDS).
+    field_total = run.field_total
     return render(
         request,
         "incentives/run.html",
@@ -228,6 +233,7 @@ def run_detail(request: HttpRequest, month: str) -> HttpResponse:
             "statements": statements,
             "chart": chart,
             "total": total,
+            "field_total": field_total,
             "pool": getattr(run, "pool_entry", None),
         },
     )

@@ -867,7 +867,7 @@ def test_field_pay_per_node_once_with_campaign_overrides():
         (5, 1, "field.left_phone", 20, None),
         (5, 1, "field.visit", 50, None),
     ]
-    assert all(line["kind"] == "bonus" and line["rule"] == "field" for line in result)
+    assert all(line["kind"] == "field_pay" and line["rule"] == "field" for line in result)
     with pytest.raises(ValueError):
         field_pay(
             default_scheme(), [{"promoter": 1, "customer": 1, "node": "walk", "month": MONTH}]
@@ -934,9 +934,9 @@ def test_broker_commission_after_the_deal_and_clawed_back():
     ]
     result = broker_commissions(default_scheme(), deals)
     assert [(line["deal"], line["kind"], line["amount"], line["code"]) for line in result] == [
-        (11, "bonus", 10000, "broker.commission"),
-        (13, "clawback", -5000, "broker.clawback"),
-        (14, "clawback", -5000, "broker.clawback"),
+        (11, "commission", 10000, "broker.commission"),
+        (13, "commission_clawback", -5000, "broker.clawback"),
+        (14, "commission_clawback", -5000, "broker.clawback"),
     ]
     assert result[2]["reason"] == "Referral proved false: commission of 5,000 clawed back."
     scheme = validate_scheme(
