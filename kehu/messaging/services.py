@@ -453,16 +453,41 @@ def send_one_off(
 @transaction.atomic
 def retry_message(*, actor: Any, message: Message) -> Message:
     """Put a held or failed message back in the queue (a provider has been configured,
-    the number was corrected). It keeps its key, so it is still delivered once."""
+    the number was corrected). It keeps its key, so it is still delivered once.
+
+    A promotional message obeys the same rules as a new one: the customer must still be
+    opted in, and it needs one of today's promotional slots. It keeps the slot it holds
+    for today; a slot of an earlier day (when it was not delivered) is given up for one
+    of today's, and when today's are all taken the retry is refused, nothing changed."""
     if not (actor.is_admin or can_edit_customer(actor, message.customer)):
         raise _deny()
     if message.status not in (MessageStatus.HELD, MessageStatus.FAILED):
         raise ValidationError({"status": [_("Only held or failed messages can be sent again.")]})
+    promotional = message.kind == TemplateKind.PROMOTIONAL
+    if promotional and not is_opted_in(message.customer_id):
+        raise ValidationError(
+            {"customer": [_("The customer has not opted in to promotional messages.")]}
+        )
     before = {"status": message.status}
     now = timezone.now()
     changed = Message.objects.filter(pk=message.pk, status=message.status).update(
         status=MessageStatus.QUEUED, scheduled_at=now, error="", updated_at=now
     )
+    if changed and promotional:
+        message.scheduled_at = now
+        if not _promo_slot_for_retry(message):
+            # Raised inside the atomic block: the status change above is rolled back.
+            raise ValidationError(
+                {
+                    "customer": [
+                        _(
+                            "The customer already has %(limit)d promotional messages today: "
+                            "send it again tomorrow."
+                        )
+                        % {"limit": settings.KEHU_MESSAGING_PROMO_DAILY_LIMIT}
+                    ]
+                }
+            )
     if changed:
         schedule_send([message.pk])
         record(
@@ -474,6 +499,19 @@ def retry_message(*, actor: Any, message: Message) -> Message:
         )
     message.refresh_from_db()
     return message
+
+
+def _promo_slot_for_retry(message: Message) -> bool:
+    """Make ``message`` hold one of its customer's promotional slots on the day of its
+    (new) ``scheduled_at``: keep the one it has on that day, else give up the one of
+    another day and take a free one (False when none is free)."""
+    day = timezone.localdate(message.scheduled_at)
+    held = PromoSlot.objects.filter(message=message).first()
+    if held is not None and held.day == day:
+        return True
+    if held is not None:
+        held.delete()
+    return take_promo_slot(message)
 
 
 def claim_message(message_id: int, now: datetime.datetime | None = None) -> str | None:

@@ -270,6 +270,84 @@ def test_retry_puts_a_held_message_back(cast, settings, gateway):
     refused(ValidationError, services.retry_message, actor=cast.consultant, message=sent)
 
 
+def slots() -> list[tuple]:
+    return list(PromoSlot.objects.order_by("message_id").values_list("message_id", "day", "slot"))
+
+
+def failed_promo_of_yesterday(cast, customer, template):
+    """A promotional message scheduled yesterday (it took yesterday's slot) that failed."""
+    message = services.send_one_off(
+        actor=cast.consultant,
+        customer=customer,
+        template=template,
+        scheduled_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    Message.objects.filter(pk=message.pk).update(status="failed", error="HTTP 400")
+    message.refresh_from_db()
+    return message
+
+
+def test_retrying_a_promotional_message_takes_one_of_todays_slots(cast, gateway):
+    customer = make_customer(cast.consultant)
+    services.set_consent(actor=cast.consultant, customer=customer, opted_in=True)
+    template = promo(cast)
+    old = failed_promo_of_yesterday(cast, customer, template)
+    today = services.send_one_off(actor=cast.consultant, customer=customer, template=template)
+    services.retry_message(actor=cast.consultant, message=old)
+    old.refresh_from_db()
+    assert old.status == "queued"
+    # Yesterday's slot (not used: nothing was delivered) is given up for today's second.
+    assert slots() == [(old.pk, timezone.localdate(), 2), (today.pk, timezone.localdate(), 1)]
+    assert services.send_message(old.pk) == "sent"
+
+
+def test_retrying_a_promotional_message_over_todays_limit_is_refused(cast, gateway):
+    customer = make_customer(cast.consultant)
+    services.set_consent(actor=cast.consultant, customer=customer, opted_in=True)
+    template = promo(cast)
+    old = failed_promo_of_yesterday(cast, customer, template)
+    for _ in range(2):
+        services.send_one_off(actor=cast.consultant, customer=customer, template=template)
+    refused = refuser(lambda: (outbox(), slots()))
+    error = refused(ValidationError, services.retry_message, actor=cast.consultant, message=old)
+    assert error.message_dict == {
+        "customer": [
+            "The customer already has 2 promotional messages today: send it again tomorrow."
+        ]
+    }
+    assert Message.objects.get(pk=old.pk).status == "failed"
+
+
+def test_retrying_a_promotional_message_keeps_todays_slot(cast, gateway):
+    """Failed today: it still holds today's slot, so a retry takes no other, even with the
+    day's other slot taken."""
+    customer = make_customer(cast.consultant)
+    services.set_consent(actor=cast.consultant, customer=customer, opted_in=True)
+    template = promo(cast)
+    first, _second = (
+        services.send_one_off(actor=cast.consultant, customer=customer, template=template)
+        for _ in range(2)
+    )
+    Message.objects.filter(pk=first.pk).update(status="held")
+    first.refresh_from_db()
+    before = slots()
+    assert services.retry_message(actor=cast.consultant, message=first).status == "queued"
+    assert slots() == before
+
+
+def test_retrying_a_promotional_message_after_an_unsubscribe_is_refused(cast, gateway):
+    customer = make_customer(cast.consultant)
+    services.set_consent(actor=cast.consultant, customer=customer, opted_in=True)
+    template = promo(cast)
+    message = services.send_one_off(actor=cast.consultant, customer=customer, template=template)
+    Message.objects.filter(pk=message.pk).update(status="held")
+    message.refresh_from_db()
+    services.set_consent(actor=cast.consultant, customer=customer, opted_in=False)
+    refused = refuser(lambda: (outbox(), slots()))
+    error = refused(ValidationError, services.retry_message, actor=cast.consultant, message=message)
+    assert list(error.message_dict) == ["customer"]
+
+
 # --- one-off messages ---------------------------------------------------------------------
 
 
