@@ -115,9 +115,13 @@ def _fresh_cache() -> Any:
     """Configuration read on hot paths is cached; no test may see another's."""
     from django.core.cache import cache
 
+    from kehu.core.memo import Memo
+
     cache.clear()
+    Memo.forget_all()
     yield
     cache.clear()
+    Memo.forget_all()
 
 
 @pytest.fixture

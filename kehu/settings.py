@@ -193,8 +193,9 @@ else:
     # kehu.core.inserts): no ORM query ever reaches this threshold. Set
     # KEHU_PG_PREPARE=false behind a pooler that cannot keep prepared statements
     # (PgBouncer before 1.21 in transaction mode).
-    if _env_bool("KEHU_PG_PREPARE", True):
-        _db.setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
+    _db.setdefault("OPTIONS", {})["prepare_threshold"] = (
+        2**31 - 1 if _env_bool("KEHU_PG_PREPARE", True) else None
+    )
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

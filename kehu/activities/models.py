@@ -63,15 +63,32 @@ class StageChange(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    # The team and channel at the time, so the funnel counts without joins.
+    # The team, owner and channel at the time, so the funnel counts without joins. Not
+    # indexed on their own: every registration writes this row, no read looks one up by
+    # them, and a report over them reads by time (created_at) first.
     node = models.ForeignKey(
-        "org.OrgNode", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "org.OrgNode",
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     owner = models.ForeignKey(
-        "org.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "org.Staff",
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     channel = models.ForeignKey(
-        "leads.Channel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "leads.Channel",
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 

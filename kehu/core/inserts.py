@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,6 +28,8 @@ from typing import Any
 
 from django.db import NotSupportedError, connection
 from django.db.models import ForeignKey, Model
+
+from kehu.core import prepared
 
 
 @dataclass
@@ -103,7 +104,7 @@ def insert_linked(
         params.extend(unless[1])
     for item, fields in zip(linked, linked_fields, strict=True):
         params.append(_row_json(item.obj, fields))
-    row = _execute_prepared(sql, params)
+    row = prepared.fetchone(sql, params)
     if row is None or row[0] is None:
         return None
     ids = list(row)
@@ -157,22 +158,3 @@ def _compose(
         )
     select = ", ".join(f"(SELECT id FROM {name})" for name in names)  # noqa: S608
     return f"WITH {', '.join(parts)} SELECT {select}"
-
-
-def _execute_prepared(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-    """Run ``sql`` with server-side binding, prepared once per connection when the
-    settings allow it (KEHU_PG_PREPARE): planning six inserts costs the server more
-    than running them. Django's cursors bind on the client and cannot prepare, so this
-    uses psycopg's own cursor, with Django's error translation and query log kept (the
-    tests' query counts see it)."""
-    import psycopg
-
-    connection.ensure_connection()
-    prepare = connection.connection.prepare_threshold is not None
-    started = time.monotonic()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=prepare or None)
-        row = cursor.fetchone()
-    if connection.queries_logged:
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
-    return row

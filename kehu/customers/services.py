@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +15,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from kehu.core.audit import record, snapshot
+from kehu.core.memo import Memo
 from kehu.core.phones import national_digits, normalise_phone
 from kehu.customers import completeness, hooks
 from kehu.customers.choices import CustomerKind, Gender, RelationKind, RelationshipCategory
@@ -73,14 +74,23 @@ def _after_requirements_change() -> None:
     from kehu.customers.tasks import recompute_completeness_task
 
     cache.delete(REQUIREMENTS_CACHE_KEY)
+    _requirements_memo.forget()
     recompute_completeness_task.enqueue()
+
+
+_requirements_memo = Memo()
 
 
 def requirements() -> dict[str, tuple[list[str], int]]:
     """The configured requirements (StageRequirement rows), defaults where a row is missing.
 
-    Read on every registration, so cached (the shared cache, Redis in production) for a
-    minute and dropped when an administrator changes them."""
+    Read on every registration, so cached (the shared cache, Redis in production, for a
+    minute; this process for a few seconds, kehu.core.memo) and dropped when an
+    administrator changes them."""
+    return cast(dict[str, tuple[list[str], int]], _requirements_memo.get(_shared_requirements))
+
+
+def _shared_requirements() -> dict[str, tuple[list[str], int]]:
     cached = cache.get(REQUIREMENTS_CACHE_KEY)
     if cached is not None:
         return cached
@@ -158,6 +168,7 @@ def set_stage_requirement(
     row.fields, row.minimum = list(dict.fromkeys(fields)), minimum
     row.save()
     cache.delete(REQUIREMENTS_CACHE_KEY)
+    _requirements_memo.forget()
     transaction.on_commit(_after_requirements_change)
     record(
         actor=actor,

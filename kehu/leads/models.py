@@ -79,8 +79,15 @@ class Registration(models.Model):
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     is_fraud = models.BooleanField(_("fraudulent"), default=False)
+    # Not indexed: nothing reads registrations by who flagged them, and every
+    # registration would add an entry.
     fraud_flagged_by = models.ForeignKey(
-        "org.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "org.Staff",
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     fraud_flagged_at = models.DateTimeField(null=True, blank=True)
     fraud_reason = models.CharField(max_length=200, blank=True)
@@ -151,8 +158,15 @@ class Assignment(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="assignments"
     )
+    # from_staff and actor are read only through the customer's history (indexed by
+    # customer): no index of their own on a table every registration writes.
     from_staff = models.ForeignKey(
-        "org.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "org.Staff",
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     to_staff = models.ForeignKey(
         "org.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -160,7 +174,12 @@ class Assignment(models.Model):
     reason = models.CharField(max_length=16, choices=AssignmentReason.choices)
     explanation = models.CharField(max_length=300, blank=True)
     actor = models.ForeignKey(
-        "org.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "org.Staff",
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

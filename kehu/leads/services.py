@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core.audit import build_event, record
 from kehu.core.inserts import Linked, insert_linked
+from kehu.core.memo import Memo
 from kehu.core.phones import national_digits, normalise_phone
 from kehu.customers import completeness
 from kehu.customers.choices import Gender
@@ -81,19 +82,31 @@ class Judgement:
 CHANNELS_CACHE_KEY = "kehu:active-channels"
 
 
+_channels_memo = Memo()
+
+
 def active_channels() -> dict[str, Channel]:
     """Active channels by code. Read on every registration, so cached (the shared cache,
-    Redis in production) for a minute and dropped whenever a channel changes."""
+    Redis in production, for a minute; this process for a few seconds, kehu.core.memo)
+    and dropped whenever a channel changes."""
+    return cast(dict[str, Channel], _channels_memo.get(_shared_channels))
+
+
+def _shared_channels() -> dict[str, Channel]:
     cached = cache.get(CHANNELS_CACHE_KEY)
     if cached is None:
         cached = {c.code: c for c in Channel.objects.filter(is_active=True)}
         cache.set(CHANNELS_CACHE_KEY, cached, 60)
-    return cached
+    return cast(dict[str, Channel], cached)
 
 
 def forget_channels() -> None:
-    cache.delete(CHANNELS_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(CHANNELS_CACHE_KEY))
+    def forget() -> None:
+        cache.delete(CHANNELS_CACHE_KEY)
+        _channels_memo.forget()
+
+    forget()
+    transaction.on_commit(forget)
 
 
 def _can_own(staff: Any) -> bool:

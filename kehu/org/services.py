@@ -760,9 +760,9 @@ def _token_sql(vendor: str) -> str:
 def _token_staff(key_hash: str) -> tuple[int, datetime.datetime | None, Staff] | None:
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute(_token_sql(connection.vendor), [key_hash])
-        row = cursor.fetchone()
+    from kehu.core import prepared
+
+    row = prepared.fetchone(_token_sql(connection.vendor), [key_hash])
     if row is None:
         return None
     token_id, last_used_at, roles = row[0], row[1], row[2]
@@ -782,15 +782,25 @@ def _token_staff(key_hash: str) -> tuple[int, datetime.datetime | None, Staff] |
     return token_id, last_used_at, staff
 
 
+_CONVERTERS: dict[tuple[Any, ...], list[tuple[Any, list[Any]]]] = {}
+
+
 def _from_db(connection: Any, model: Any, values: Any, names: list[str] | None = None) -> list[Any]:
-    """Apply the converters the ORM applies to values read from the database."""
-    fields = [model._meta.get_field(n) for n in names] if names else model._meta.concrete_fields
+    """Apply the converters the ORM applies to values read from the database (looked up
+    once per model and backend: this runs on every API request)."""
+    key = (connection.vendor, model, tuple(names) if names else None)
+    converters = _CONVERTERS.get(key)
+    if converters is None:
+        fields = [model._meta.get_field(n) for n in names] if names else model._meta.concrete_fields
+        converters = []
+        for field in fields:
+            col = _Col(field)
+            found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+            converters.append((col, found))
+        _CONVERTERS[key] = converters
     out = []
-    for field, value in zip(fields, values, strict=True):
-        col = _Col(field)
-        for converter in connection.ops.get_db_converters(col) + field.get_db_converters(
-            connection
-        ):
+    for (col, found), value in zip(converters, values, strict=True):
+        for converter in found:
             value = converter(value, col, connection)
         out.append(value)
     return out

@@ -39,9 +39,11 @@ class RegistrationViewSet(VisibleMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request: Request) -> Response:
         """Register a lead as yourself and learn at once whether it is new, existing or a
         conflict. A registration that fails leaves nothing behind."""
-        data = s.RegistrationCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = data.validated_data
+        fields = s.plain_registration(request.data)
+        if fields is None:
+            data = s.RegistrationCreateSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            fields = dict(data.validated_data)
         location = fields.pop("location", None)
         judgement = services.register_lead(
             actor=request.user,
