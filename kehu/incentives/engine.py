@@ -15,7 +15,9 @@ Input ``facts`` (the simulate body without "scheme", already validated by
                }],
      "customers": [{"id": 10, "developed_by": 1, "region": "East", "developed_in": "2026-03",
                     "reported_order": 1, "payments": {"2026-03": 8000},
-                    "active_months": ["2026-03"], "fraud": false}]}
+                    "active_months": ["2026-03"], "fraud": false}],
+     "recompute": {"month": "2026-01", "staff": [...], "customers": [...]}}  # optional:
+         # the facts the month rule 8 recomputes was run on (see _recompute_facts)
 
 Output: see ``compute``. Every line is::
 
@@ -688,6 +690,30 @@ def fund(scheme: dict[str, Any], opening: Decimal, penalties: Decimal, bonuses: 
 # --------------------------------------------------------------------------- compute
 
 
+def _settled_only(month: str, recomputed: str) -> Duty:
+    """The state of someone assessed in the recomputed month but not in ``month``'s staff
+    (they have left): not assessed, only the activity check's difference is settled."""
+    template = gettext_noop(
+        "Not assessed in %(month)s (no longer among the staff assessed); only the "
+        "recomputation of %(recomputed)s is settled (rule 8)."
+    )
+    params = {"month": month, "recomputed": recomputed}
+    return Duty(False, False, "settled_only", template % params, translate(template) % params)
+
+
+def _recompute_facts(
+    facts: dict[str, Any], recomputed: str, people: list[Person], customers: list[Customer]
+) -> tuple[list[Person], list[Customer]]:
+    """The people and customers of the month rule 8 recomputes: ``facts["recompute"]``
+    (``{"month", "staff", "customers"}``, the facts that month was run on: its
+    performance pay, region targets, and the people since gone) when it names that
+    month; otherwise this month's facts."""
+    given = facts.get("recompute")
+    if not given or given.get("month") != recomputed:
+        return people, customers
+    return _people({"staff": given.get("staff") or []}), _customers(given)
+
+
 def compute_decimal(scheme: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
     """`compute` with Decimal amounts (for the stored run, which keeps Decimals)."""
     month = facts["month"]
@@ -701,19 +727,26 @@ def compute_decimal(scheme: dict[str, Any], facts: dict[str, Any]) -> dict[str, 
     # Rule 8: void, recompute the developed month without the void customers, settle.
     void = voided_customers(scheme, month, customers)
     voided_out = []
+    # People no longer in this month's staff (they left) who are settled a difference.
+    settled_only: list[Person] = []
     if void:
         recomputed = void[0].developed_in
+        # The month is recomputed with its own facts when they are given ("recompute":
+        # the staff and customers that month was run on), else with this month's.
+        then_people, then_customers = _recompute_facts(facts, recomputed, people, customers)
         void_ids = frozenset(c.id for c in void)
         developers = {c.developed_by for c in void}
         regions = {c.region for c in void}
         affected = frozenset(
             p.id
-            for p in people
+            for p in then_people
             if (p.role == AREA_MANAGER and p.id in developers)
             or (p.role == REGION_MANAGER and p.region in regions)
         )
-        before = month_base(scheme, recomputed, people, customers, only=affected)
-        after = month_base(scheme, recomputed, people, customers, voided=void_ids, only=affected)
+        before = month_base(scheme, recomputed, then_people, then_customers, only=affected)
+        after = month_base(
+            scheme, recomputed, then_people, then_customers, voided=void_ids, only=affected
+        )
         void_by_developer: dict[Any, list[Any]] = defaultdict(list)
         void_by_region: dict[Any, list[Any]] = defaultdict(list)
         for customer in void:
@@ -728,10 +761,14 @@ def compute_decimal(scheme: dict[str, Any], facts: dict[str, Any]) -> dict[str, 
                     "active_months": active_in_window(scheme, customer),
                 }
             )
-        for person in people:
+        for person in then_people:
             difference = after.total(person.id) - before.total(person.id)
             if difference == 0:
                 continue
+            if person.id not in lines:
+                lines[person.id] = []
+                states[person.id] = _settled_only(month, recomputed)
+                settled_only.append(person)
             if person.role == AREA_MANAGER:
                 concerned = void_by_developer.get(person.id, [])
             else:
@@ -766,7 +803,7 @@ def compute_decimal(scheme: dict[str, Any], facts: dict[str, Any]) -> dict[str, 
 
     statements = []
     penalties = bonuses = ZERO
-    for person in people:
+    for person in sorted([*people, *settled_only], key=lambda p: _id_key(p.id)):
         person_lines = sorted(lines[person.id], key=lambda line: RULE_ORDER[line["rule"]])
         total = sum((line["amount"] for line in person_lines), ZERO)
         for line in person_lines:

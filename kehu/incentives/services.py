@@ -775,7 +775,7 @@ def build_facts(month: str, *, params: dict[str, Any] | None = None) -> dict[str
 
     targets = _region_targets(month, params)
     previous = PoolEntry.objects.filter(month__lt=month).order_by("-month").first()
-    return {
+    facts: dict[str, Any] = {
         "month": month,
         "pool_opening": _plain_number(previous.closing) if previous else 0,
         "staff": [
@@ -811,6 +811,32 @@ def build_facts(month: str, *, params: dict[str, Any] | None = None) -> dict[str
             }
             for d in developed
         ],
+    }
+    recompute = _recompute_block(month, params)
+    if recompute is not None:
+        facts["recompute"] = recompute
+    return facts
+
+
+def _recompute_block(month: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The facts of the month the activity check recomputes when ``month`` is run (rule
+    8: the month its customers were developed in), as that month was run and stored:
+    its staff (their performance pay and region target then, people who have left since)
+    and the customers developed in it. None when the check is off or that month was not
+    run (the engine then recomputes it with ``month``'s facts)."""
+    check = params.get("activity_check", {})
+    if not check.get("enabled", True):
+        return None
+    then = add_months(month, -(int(check.get("window_months", 3)) - 1))
+    if then >= month:
+        return None
+    stored = MonthlyRun.objects.filter(month=then).values_list("facts", flat=True).first()
+    if not stored:
+        return None
+    return {
+        "month": then,
+        "staff": stored.get("staff", []),
+        "customers": [c for c in stored.get("customers", []) if c.get("developed_in") == then],
     }
 
 

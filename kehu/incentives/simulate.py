@@ -32,7 +32,8 @@ from kehu.incentives.schemes import (
 )
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-BODY_KEYS = {"scheme", "month", "pool_opening", "staff", "customers"}
+BODY_KEYS = {"scheme", "month", "pool_opening", "staff", "customers", "recompute"}
+RECOMPUTE_KEYS = {"month", "staff", "customers"}
 STAFF_KEYS = {
     "id",
     "role",
@@ -146,20 +147,22 @@ def resolve_scheme(value: Any, month: str | None) -> dict[str, Any]:
     raise ValidationError({"scheme": [_('Expected "default", a scheme code or a scheme object.')]})
 
 
-def _check_staff(errors: _Errors, scheme: dict[str, Any], staff: Any) -> set[Any]:
+def _check_staff(
+    errors: _Errors, scheme: dict[str, Any], staff: Any, prefix: str = "staff"
+) -> set[Any]:
     ids: set[Any] = set()
     if not isinstance(staff, list):
-        errors.add("staff", _("Expected a list of staff members."))
+        errors.add(prefix, _("Expected a list of staff members."))
         return ids
     if not staff:
-        errors.add("staff", _("No staff: there are no facts to assess for this month."))
+        errors.add(prefix, _("No staff: there are no facts to assess for this month."))
         return ids
     if len(staff) > MAX_ROWS:
-        errors.add("staff", _("At most %(n)s staff members.") % {"n": MAX_ROWS})
+        errors.add(prefix, _("At most %(n)s staff members.") % {"n": MAX_ROWS})
         return ids
     thresholds = sorted(int(k) for k in scheme["area_manager"]["thresholds"])
     for index, row in enumerate(staff):
-        path = f"staff.{index}"
+        path = f"{prefix}.{index}"
         if not isinstance(row, dict):
             errors.add(path, _("Expected an object."))
             continue
@@ -220,19 +223,23 @@ def _check_staff(errors: _Errors, scheme: dict[str, Any], staff: Any) -> set[Any
 
 
 def _check_customers(
-    errors: _Errors, customers: Any, staff_ids: set[Any], month: str | None
+    errors: _Errors,
+    customers: Any,
+    staff_ids: set[Any],
+    month: str | None,
+    prefix: str = "customers",
 ) -> None:
     if customers is None:
         return
     if not isinstance(customers, list):
-        errors.add("customers", _("Expected a list of customers."))
+        errors.add(prefix, _("Expected a list of customers."))
         return
     if len(customers) > MAX_ROWS:
-        errors.add("customers", _("At most %(n)s customers.") % {"n": MAX_ROWS})
+        errors.add(prefix, _("At most %(n)s customers.") % {"n": MAX_ROWS})
         return
     ids: set[Any] = set()
     for index, row in enumerate(customers):
-        path = f"customers.{index}"
+        path = f"{prefix}.{index}"
         if not isinstance(row, dict):
             errors.add(path, _("Expected an object."))
             continue
@@ -288,6 +295,29 @@ def _check_customers(
             errors.add(f"{path}.fraud", _("Enter true or false."))
 
 
+def _check_recompute(
+    errors: _Errors, scheme: dict[str, Any], value: Any, month: str | None
+) -> set[Any]:
+    """The optional facts of the month the activity check recomputes (rule 8):
+    ``{"month", "staff", "customers"}`` as that month was run. Returns its staff ids (a
+    customer of this month's facts may name a developer who has left since)."""
+    if value is None:
+        return set()
+    if not isinstance(value, dict):
+        errors.add("recompute", _("Expected an object with month, staff and customers."))
+        return set()
+    for key in sorted(set(value) - RECOMPUTE_KEYS):
+        errors.add(f"recompute.{key}", _("Unknown field."))
+    given = value.get("month")
+    then: str | None = given if isinstance(given, str) and is_month(given) else None
+    if then is None or (month is not None and then >= month):
+        errors.add("recompute.month", _("Enter a month before the month run, as YYYY-MM."))
+        then = None
+    ids = _check_staff(errors, scheme, value.get("staff"), prefix="recompute.staff")
+    _check_customers(errors, value.get("customers", []), ids, then, prefix="recompute.customers")
+    return ids
+
+
 def parse_body(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate a simulate body; return (complete scheme, facts). Raises ValidationError."""
     if not isinstance(body, dict):
@@ -296,7 +326,10 @@ def parse_body(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         )
     errors = _Errors()
     for key in sorted(set(body) - BODY_KEYS):
-        errors.add(key, _("Unknown field: use scheme, month, pool_opening, staff, customers."))
+        errors.add(
+            key,
+            _("Unknown field: use scheme, month, pool_opening, staff, customers, recompute."),
+        )
     month = body.get("month")
     if not is_month(month):
         errors.add("month", _("Enter the month to run as YYYY-MM."))
@@ -306,7 +339,8 @@ def parse_body(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     scheme = resolve_scheme(body.get("scheme", "default"), month)
     _amount(errors, "pool_opening", body.get("pool_opening", 0))
     staff_ids = _check_staff(errors, scheme, body.get("staff"))
-    _check_customers(errors, body.get("customers", []), staff_ids, month)
+    then_ids = _check_recompute(errors, scheme, body.get("recompute"), month)
+    _check_customers(errors, body.get("customers", []), staff_ids | then_ids, month)
     errors.raise_if_any()
 
     facts = {
@@ -315,6 +349,8 @@ def parse_body(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "staff": body["staff"],
         "customers": body.get("customers", []),
     }
+    if body.get("recompute") is not None:
+        facts["recompute"] = body["recompute"]
     on_duty = [
         person
         for person in engine._people(facts)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 from unittest import mock
 
+import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -16,6 +17,7 @@ from kehu.core.models import AuditEvent
 from kehu.core.testing import actions_since, mark, refuser
 from kehu.incentives import services, tasks
 from kehu.incentives.models import MonthlyRun, PoolEntry, Statement, StatementLine
+from kehu.incentives.simulate import simulate
 from kehu.incentives.tests import factories as f
 from kehu.org.models import Staff
 
@@ -141,3 +143,98 @@ def test_the_run_page_says_which_later_months_were_re_run(cast: Any, web: Any) -
         response.content.decode()
     )
     assert_chained()
+
+
+# ---------------------------------------------------------------------------- A4
+
+
+def two_in_march(cast: Any) -> None:
+    """March: the manager's two customers of 8,000 meet the threshold of 2; neither is
+    active again, so running May voids both (rule 8) and recomputes March."""
+    f.profiles(cast)
+    f.develop(cast, cast.manager, 8000, month="2026-03")
+    f.develop(cast, cast.manager, 8000, month="2026-03")
+    services.run_month(actor=cast.admin, month="2026-03")
+    assert totals("2026-03")["manager"] == Decimal("0.00")
+
+
+def test_the_activity_check_recomputes_with_that_months_performance_pay(cast: Any) -> None:
+    two_in_march(cast)
+    # The manager's performance pay is cut to 300 in May: May's own penalty is capped at
+    # 300, but March is recomputed with March's pay (2,000): 0 then, −800 now.
+    services.set_profile(
+        actor=cast.admin,
+        staff=cast.manager,
+        role="area_manager",
+        region=cast.region,
+        threshold=2,
+        performance_pay=300,
+    )
+    services.run_month(actor=cast.admin, month="2026-05")
+    assert lines("2026-05", "manager") == [
+        ("penalty", "2", Decimal("-300.00"), "2026-05"),
+        ("clawback", "8", Decimal("-800.00"), "2026-03"),
+    ]
+    clawback = StatementLine.objects.get(
+        statement__month="2026-05", rule="8", kind="clawback", statement__staff=cast.manager
+    )
+    assert "2026-03 recomputed without it: 0 then, -800 now." in clawback.reason
+    # The region manager: March threshold 3, count 2 → −300; without the two → −900.
+    assert lines("2026-05", "region_manager")[-1] == (
+        "clawback",
+        "8",
+        Decimal("-600.00"),
+        "2026-03",
+    )
+
+
+def test_the_activity_check_settles_with_someone_who_has_left(cast: Any) -> None:
+    two_in_march(cast)
+    Staff.objects.filter(pk=cast.manager.pk).update(
+        left_on=datetime.date(2026, 4, 10), is_active=False
+    )
+    run = services.run_month(actor=cast.admin, month="2026-05")
+    statement = Statement.objects.get(run=run, staff=cast.manager)
+    assert (statement.assessed, statement.total) == (False, Decimal("-800.00"))
+    assert statement.note == (
+        "Not assessed in 2026-05 (no longer among the staff assessed); only the "
+        "recomputation of 2026-03 is settled (rule 8)."
+    )
+    assert lines("2026-05", "manager") == [("clawback", "8", Decimal("-800.00"), "2026-03")]
+    assert len(run.result["voided"]) == 2
+    # The other manager (threshold 1) is no longer with the manager in the region: May's
+    # region threshold is 1, but March is recomputed with March's staff (threshold 3).
+    assert lines("2026-05", "region_manager")[-1][2] == Decimal("-600.00")
+    # The simulator, given the same facts, agrees with the stored run.
+    params = services.find_scheme("default", "2026-05")
+    facts = services.build_facts("2026-05", params=params)
+    assert facts["recompute"]["month"] == "2026-03"
+    assert simulate({"scheme": "default", **facts}) == run.result
+
+
+def test_a_bad_recompute_block_is_named(db: Any) -> None:
+    staff = {
+        "id": 1,
+        "role": "area_manager",
+        "region": "East",
+        "threshold": 2,
+        "hired_on": "2020-01-01",
+        "performance_pay": 0,
+    }
+    body = {
+        "month": "2026-05",
+        "staff": [staff],
+        "recompute": {"month": "2026-06", "staff": [{**staff, "role": "boss"}], "x": 1},
+    }
+    with pytest.raises(ValidationError) as info:
+        simulate(body)
+    assert set(info.value.message_dict) == {
+        "recompute.month",
+        "recompute.staff.0.role",
+        "recompute.x",
+    }
+    with pytest.raises(ValidationError) as info:
+        simulate({**body, "recompute": []})
+    assert info.value.message_dict == {
+        "recompute": ["Expected an object with month, staff and customers."]
+    }

@@ -298,7 +298,7 @@ BAD = [
         lambda b: b.update(stafff=[]),
         None,
         "stafff",
-        "Unknown field: use scheme, month, pool_opening, staff, customers.",
+        "Unknown field: use scheme, month, pool_opening, staff, customers, recompute.",
     ),
     (
         "active months",
