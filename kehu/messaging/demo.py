@@ -1,33 +1,66 @@
-"""Demo messaging: consents, a few hundred messages of the last month in every status,
-and one broadcast fanned out to the opted-in customers of a team.
+"""Demo messaging: consents, a few hundred messages of the last month, and one
+broadcast fanned out to the opted-in customers of a team.
 
-The default templates and triggers come from the data migration. Consents and the
-broadcast go through the services; the past messages are written as history (the
-services cannot back-date a send), with bodies rendered by the same code.
+Every message goes through the rules a real run obeys: promotional messages only to
+customers who opted in, each taking one of the customer's daily slots (a third on a day
+is suppressed), and then through the real claim-and-send path of the outbox. What a
+provider answers comes from :class:`DemoProvider` (named ``demo`` in the outbox, no
+gateway reference) or, for some, the outbox-only provider (*held*). Nothing is left
+*queued*: a gateway configured later never sends a demo message unless someone retries
+it. Only ``scheduled_at`` / ``sent_at`` are back-dated, as history.
+
+The default templates and triggers come from the data migration.
 """
 
 from __future__ import annotations
 
 import datetime
+import random
 
 from django.db import transaction
 from django.utils import timezone
 
 from kehu.core import demo
 from kehu.customers.models import Customer, CustomerTag
-from kehu.messaging import services
-from kehu.messaging.models import Broadcast, Message, MessageTemplate
-from kehu.messaging.rendering import render
+from kehu.messaging import providers, services
+from kehu.messaging.models import Broadcast, Consent, Message, MessageTemplate
 from kehu.org.models import Staff
 
 KEY = "demo:"
-# (status, weight) of the history: most sent, some of everything else.
-STATUSES = [("sent", 70), ("held", 8), ("failed", 6), ("suppressed", 6), ("queued", 10)]
-ERRORS = {
-    "held": "No provider is configured for this channel.",
-    "failed": "HTTP 400: 号码不存在 (number does not exist)",
-    "suppressed": "Over the daily limit of promotional messages.",
-}
+#: The provider's answers in the history: mostly sent, some refused by the "gateway",
+#: some held in the outbox (no provider for them).
+OUTCOMES = [("sent", 80), ("failed", 8), ("held", 12)]
+
+
+class DemoProvider:
+    """Stands in for a gateway in the demo: answers sent or refused at random and sends
+    nothing anywhere (no network, no reference)."""
+
+    name = "demo"
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def send(self, message: providers.Outgoing) -> providers.ProviderResult:
+        outcome = self.rng.choices([o for o, _w in OUTCOMES], [w for _o, w in OUTCOMES])[0]
+        if outcome == "failed":
+            return providers.ProviderResult(
+                providers.FAILED, self.name, error="HTTP 400: 号码不存在 (number does not exist)"
+            )
+        if outcome == "held":
+            return providers.OutboxProvider().send(message)
+        return providers.ProviderResult(providers.SENT, self.name)
+
+
+def deliver(message: Message, provider: providers.Provider, rng: random.Random) -> None:
+    """Run a queued demo message through the real claim-and-send path with ``provider``,
+    then back-date its claim and delivery to its scheduled time (history)."""
+    if message.status != "queued":
+        return
+    services.send_message(message.pk, provider=provider)
+    when = message.scheduled_at + datetime.timedelta(seconds=rng.randrange(1, 30))
+    Message.objects.filter(pk=message.pk).update(claimed_at=when, updated_at=when)
+    Message.objects.filter(pk=message.pk, status="sent").update(sent_at=when)
 
 
 @demo.register(70, "messages")
@@ -50,52 +83,38 @@ def load_messages(ctx: demo.DemoContext) -> None:
             services.set_consent(actor=None, customer=customer, opted_in=True)
             if rng.random() < 0.05:
                 services.set_consent(actor=None, customer=customer, opted_in=False)
+    opted_in = set(Consent.objects.opted_in().values_list("customer_id", flat=True))
 
-    templates = list(MessageTemplate.objects.filter(channel="sms").order_by("code"))
+    templates = list(MessageTemplate.objects.filter(channel="sms", is_active=True).order_by("code"))
+    transactional = [t for t in templates if t.kind == "transactional"]
     events = {"first-call": "first_call", "first-visit": "first_visit", "pledge": "pledge",
               "deal": "deal"}  # fmt: skip
     now = timezone.now()
-    weights = [w for _s, w in STATUSES]
-    rows = []
+    provider = DemoProvider(rng)
+    made = 0
     count = min(len(customers), 60 * ctx.size)
     for i, customer in enumerate(rng.sample(customers, count)):
-        phones = list(customer.phones.all())
-        if not phones:
+        if not customer.phones.all():
             continue
         template = rng.choice(templates)
-        status = rng.choices([s for s, _w in STATUSES], weights)[0]
-        if template.kind == "transactional" and status == "suppressed":
-            status = "sent"
+        if template.kind == "promotional" and customer.pk not in opted_in:
+            if not transactional:
+                continue
+            template = rng.choice(transactional)  # promotions only to the opted-in
         when = now - datetime.timedelta(minutes=rng.randrange(10, 30 * 24 * 60))
-        if status == "queued":
-            when = now + datetime.timedelta(minutes=rng.randrange(1, 120))
-        rows.append(
-            Message(
+        with transaction.atomic():
+            message = services._queue(
                 customer=customer,
                 sender=customer.owner,
                 template=template,
                 trigger_event=events.get(template.code, ""),
-                channel="sms",
-                to=phones[0].number,
-                body=render(
-                    template.body, services.context_for(customer, customer.owner, template)
-                ),
-                kind=template.kind,
-                status=status,
+                key=f"{KEY}{customer.pk}:{i}",
                 scheduled_at=when,
-                sent_at=when + datetime.timedelta(seconds=rng.randrange(1, 30))
-                if status == "sent"
-                else None,
-                attempts=0 if status == "queued" else 1 + (status == "failed"),
-                provider="" if status == "queued" else "outbox" if status == "held" else "http_sms",
-                provider_ref=f"demo-{i}" if status == "sent" else "",
-                error=ERRORS.get(status, ""),
-                idempotency_key=f"{KEY}{customer.pk}:{i}",
+                schedule=False,
             )
-        )
-    with transaction.atomic():
-        Message.objects.bulk_create(rows, batch_size=500)
-    ctx.say(f"  {len(rows)} messages")
+        deliver(message, provider, rng)
+        made += 1
+    ctx.say(f"  {made} messages")
 
     # One broadcast by a manager, to the opted-in customers of their team with a tag.
     if Broadcast.objects.exists():
@@ -119,6 +138,9 @@ def load_messages(ctx: demo.DemoContext) -> None:
         template=promo,
         tags=list(Tag.objects.filter(pk__in=tag_ids)),
     )
-    # Fanned out now; the worker sends it (held in the outbox when no gateway is set).
+    # Fanned out now and answered by the demo provider, so the worker finds nothing
+    # queued (a gateway configured later never sends it).
     services.fan_out_broadcast(broadcast.pk)
+    for message in Message.objects.filter(broadcast=broadcast, status="queued").order_by("pk"):
+        deliver(message, provider, rng)
     ctx.say(f"  broadcast to {broadcast.audience_count} customers")
