@@ -552,11 +552,33 @@ def flag_fraud(
     return developed
 
 
+def general_manager_id() -> int | None:
+    """The general manager (总经理, DOMAIN §8 rule 12): the manager of the company's root
+    node. None when the company has none set (org has no separate notion of it)."""
+    from kehu.org.services import company
+
+    root = company()
+    return root.manager_id if root is not None else None
+
+
+def is_general_manager(actor: Any) -> bool:
+    """``actor`` may decide as the general manager: the root node's manager; while the
+    company has no manager set, an administrator acts for them."""
+    if actor is None or not getattr(actor, "pk", None):
+        return False
+    gm = general_manager_id()
+    return actor.pk == gm if gm is not None else bool(actor.is_admin)
+
+
 @transaction.atomic
 def approve_market(*, actor: Any, developed: DevelopedCustomer, note: str = "") -> MarketApproval:
-    """The general manager (an administrator) lets a customer developed outside the
-    approved development list count (rule 12)."""
-    _require_admin(actor)
+    """The general manager lets a customer developed outside the approved development list
+    count (rule 12): the manager of the company's root node — not any administrator — or,
+    while the company has no manager set, an administrator."""
+    if not is_general_manager(actor):
+        raise PermissionDenied(
+            _("Only the general manager can approve a market outside the approved list.")
+        )
     if developed.market is None or developed.market.on_list:
         raise ValidationError(
             _("This customer's market is on the approved list; it needs no approval.")

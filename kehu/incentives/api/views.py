@@ -348,8 +348,9 @@ class DevelopedCustomerViewSet(
     @extend_schema(request=s.SchemeDecisionSerializer, responses=s.DevelopedCustomerSerializer)
     @action(detail=True, methods=["post"], url_path="approve-market")
     def approve_market(self, request: Request, pk: Any = None) -> Response:
-        """The general manager (an administrator) lets a customer developed outside the
-        approved market list count (rule 12)."""
+        """The general manager (the manager of the company's root node; an administrator
+        while none is set) lets a customer developed outside the approved market list
+        count (rule 12)."""
         developed = self.get_object()
         data = s.SchemeDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
