@@ -630,9 +630,14 @@ def test_compute_does_not_change_its_input():
 
 def test_reasons_are_translated():
     with translation.override("zh-hans"):
-        (line,) = statement(run([am(1)]), 1)["lines"]
-    assert line["reason"] == "0 effective of a threshold of 2 in 2026-03: penalty 800."
-    assert isinstance(line["message"], str) and line["message"]
+        (chinese,) = statement(run([am(1)]), 1)["lines"]
+    with translation.override("en"):
+        (english,) = statement(run([am(1)]), 1)["lines"]
+    # The English reason is stable whatever the language; the message is translated.
+    reason = "0 effective of a threshold of 2 in 2026-03: penalty 800."
+    assert chinese["reason"] == english["reason"] == english["message"] == reason
+    assert chinese["message"] == "2026-03 有效客户 0 位，考核基数 2：罚款 800。"
+    assert chinese["message"] != english["message"]
 
 
 # ----------------------------------------------------------------------------- properties
