@@ -1,6 +1,7 @@
 """Browser test of the incentive pages in Debian's Chromium at 375 px: an administrator
 runs a month with the run button (htmx, progress bar, then the run's page with its
 chart), reads a statement, the pool and the schemes; a manager reads their own statement.
+A manager simulates the worked example on the simulator page and sees a mistake named.
 Every page is checked as in kehu/core/tests/test_browser.py (no sideways scroll, no error)."""
 
 from __future__ import annotations
@@ -62,3 +63,40 @@ def test_admin_runs_a_month_and_reads_the_statements(walk: Any) -> None:
     expect(m.page.get_by_test_id("statement-total")).to_have_text("800.00")
     m.check("incentive-my-statement")
     assert m.errors == [] and m.failures == []
+
+
+def test_manager_simulates_the_worked_example_and_sees_mistakes(walk: Any) -> None:
+    channels()
+    build_cast()
+    w = walk("phone", "manager")
+    page = w.page
+    w.login("manager")
+
+    page.goto(w.url("incentives:simulate"))
+    body = page.get_by_test_id("simulate-body")
+    expect(body).to_contain_text('"month": "2026-03"')
+    w.check("incentive-simulate")
+    page.get_by_test_id("simulate-button").click()
+    expect(page.get_by_test_id("simulate-closing")).to_have_text("4100")
+    expect(page.get_by_test_id("simulate-statement-1")).to_contain_text(
+        "Customer beyond the threshold of 2, paid 25,000 in 2026-03: bonus 500."
+    )
+    expect(page.locator("[data-chart] svg")).to_have_count(1)
+    expect(page.get_by_test_id("simulate-voided")).to_be_visible()
+    w.check("incentive-simulate-result")
+
+    # A mistake in the body: the page names the field and shows no result.
+    text = page.get_by_test_id("simulate-body").input_value()
+    page.get_by_test_id("simulate-body").fill(
+        text.replace('"pool_opening": 1000', '"pool_opening": -5', 1)
+    )
+    page.get_by_test_id("simulate-button").click()
+    errors = page.get_by_test_id("simulate-errors")
+    expect(errors).to_contain_text("pool_opening")
+    expect(errors).to_contain_text("Must not be negative.")
+    expect(page.get_by_test_id("simulate-statements")).to_have_count(0)
+    w.check("incentive-simulate-errors")
+    # The only failed response is the page answering the bad body with a 400.
+    assert w.errors == []
+    assert [failure.split(" ")[0] for failure in w.failures] == ["400"]
+    assert w.failures[0].endswith("/incentives/simulate/")
