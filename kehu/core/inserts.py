@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import NotSupportedError, connection
-from django.db.models import ForeignKey, Model
+from django.db.models import Field, ForeignKey, Model
 
 from kehu.core import prepared
 
@@ -53,12 +53,50 @@ def _fk(item: Linked) -> Any:
     return field
 
 
+_COLUMNS: dict[tuple[type, frozenset[str]], list[Any]] = {}
+_DATES = (datetime.datetime, datetime.date)
+
+
 def _columns(obj: Model, skip: set[str]) -> list[Any]:
-    return [
-        f
-        for f in obj._meta.concrete_fields
-        if not f.primary_key and not {f.name, f.attname, f.column} & skip
-    ]
+    key = (type(obj), frozenset(skip))
+    if key not in _COLUMNS:
+        _COLUMNS[key] = [
+            f
+            for f in obj._meta.concrete_fields
+            if not f.primary_key and not {f.name, f.attname, f.column} & skip
+        ]
+    return _COLUMNS[key]
+
+
+#: Internal types whose value, when already of this Python type, the field would pass
+#: to the database unchanged (so the field's pre_save/get_prep_value calls can be skipped:
+#: about half of the time spent building the rows, measured with ``make bench``).
+_PLAIN_TYPES = {
+    "CharField": str,
+    "TextField": str,
+    "SlugField": str,
+    "EmailField": str,
+    "IntegerField": int,
+    "BigIntegerField": int,
+    "SmallIntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "PositiveBigIntegerField": int,
+    "BooleanField": bool,
+}
+_PLAIN: dict[Any, tuple[str, type | None]] = {}
+
+
+def _plain(f: Any) -> tuple[str, type | None]:
+    """The field's attribute name and the Python type it passes through unchanged (None:
+    always go through the field)."""
+    if f not in _PLAIN:
+        internal = f.target_field.get_internal_type() if f.is_relation else f.get_internal_type()
+        ordinary = type(f).pre_save is Field.pre_save
+        if internal in ("AutoField", "BigAutoField", "SmallAutoField"):
+            internal = "IntegerField"
+        _PLAIN[f] = (f.attname, _PLAIN_TYPES.get(internal) if ordinary else None)
+    return _PLAIN[f]
 
 
 def _row_json(obj: Model, fields: Sequence[Any]) -> str:
@@ -66,8 +104,13 @@ def _row_json(obj: Model, fields: Sequence[Any]) -> str:
     statement's parameters few enough for psycopg to cache its parsing."""
     row = {}
     for f in fields:
+        attname, plain = _plain(f)
+        value = getattr(obj, attname)
+        if plain is not None and (value is None or type(value) is plain):
+            row[f.column] = value
+            continue
         value = f.get_prep_value(f.pre_save(obj, True))
-        if isinstance(value, datetime.datetime | datetime.date):
+        if isinstance(value, _DATES):
             value = value.isoformat()
         elif isinstance(value, Decimal):
             value = str(value)
