@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.incentives.months import MONTH_RE
 
 # Parameters not edited as numbers in the form (identity fields, and the funding order,
-# which the editor shows as text).
+# which has its own three choices).
 SKIPPED = {
     "code",
     "name",
@@ -59,6 +59,17 @@ LABELS: dict[str, Any] = {
     "commission_fixed": _("fixed amount per deal"),
     "min_deal_amount": _("smallest deal paid"),
 }
+
+
+FUNDING_LABELS: dict[str, Any] = {
+    "penalties": _("this month's penalties"),
+    "pool": _("the penalty pool"),
+    "management_fund": _("the management fund"),
+}
+
+
+def _threshold_key(key: str) -> tuple[int, str]:
+    return (int(key), key) if str(key).isdigit() else (10**6, str(key))
 
 
 def leaves(params: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -173,7 +184,110 @@ class SchemeForm(forms.Form):
                     decimal_places=4,
                     max_digits=14,
                 )
+        self._structure_fields()
         bootstrap(self)
+
+    # The shape of the scheme, beyond its numbers: the funding order (rule 10), which
+    # thresholds exist (rules 2-3) and each threshold's bonus tiers. What the API does by
+    # sending another "params" object, the page does with these fields.
+
+    def thresholds(self) -> dict[str, Any]:
+        area = self.scheme.params.get("area_manager") or {}
+        return area.get("thresholds") or {}
+
+    def _structure_fields(self) -> None:
+        from kehu.incentives.schemes import FUNDING_SOURCES
+
+        order = list(self.scheme.params.get("funding_order") or FUNDING_SOURCES)
+        choices = [(source, FUNDING_LABELS.get(source, source)) for source in FUNDING_SOURCES]
+        for index in range(len(FUNDING_SOURCES)):
+            self.fields[f"funding_{index + 1}"] = forms.ChoiceField(
+                label=str(_("Source %(n)s")) % {"n": index + 1},
+                choices=choices,
+                initial=order[index] if index < len(order) else FUNDING_SOURCES[index],
+            )
+        keys = sorted(self.thresholds(), key=_threshold_key)
+        self.fields["remove_thresholds"] = forms.MultipleChoiceField(
+            label=_("Remove thresholds"),
+            required=False,
+            choices=[(k, str(_("threshold %(n)s")) % {"n": k}) for k in keys],
+            widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        )
+        self.fields["add_threshold"] = forms.IntegerField(
+            label=_("Add a threshold (effective customers)"),
+            required=False,
+            min_value=1,
+            max_value=20,
+        )
+        tier_choices = []
+        for key in keys:
+            for index, tier in enumerate(self.thresholds()[key].get("bonus_tiers") or []):
+                tier_choices.append(
+                    (
+                        f"{key}.{index}",
+                        str(_("threshold %(n)s: from %(from)s, %(amount)s"))
+                        % {"n": key, "from": tier.get("from"), "amount": tier.get("amount")},
+                    )
+                )
+            self.fields[f"add_tier__{key}__from"] = forms.DecimalField(
+                label=str(_("New bonus tier of threshold %(n)s: from payment")) % {"n": key},
+                required=False,
+                min_value=0,
+                decimal_places=2,
+                max_digits=14,
+            )
+            self.fields[f"add_tier__{key}__amount"] = forms.DecimalField(
+                label=str(_("New bonus tier of threshold %(n)s: amount")) % {"n": key},
+                required=False,
+                min_value=0,
+                decimal_places=2,
+                max_digits=14,
+            )
+        self.fields["remove_tiers"] = forms.MultipleChoiceField(
+            label=_("Remove bonus tiers"),
+            required=False,
+            choices=tier_choices,
+            widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        )
+
+    def identity_fields(self) -> list[Any]:
+        """The name and validity fields, shown above the parameters."""
+        return [self[name] for name in ("name", "valid_from", "valid_to")]
+
+    def structure_fields(self) -> dict[str, Any]:
+        """The bound fields of the funding order, thresholds and tiers, for the page."""
+        keys = sorted(self.thresholds(), key=_threshold_key)
+        return {
+            "funding": [self[f"funding_{n}"] for n in range(1, 4) if f"funding_{n}" in self.fields],
+            "remove_thresholds": self["remove_thresholds"],
+            "add_threshold": self["add_threshold"],
+            "remove_tiers": self["remove_tiers"],
+            "add_tiers": [
+                (key, self[f"add_tier__{key}__from"], self[f"add_tier__{key}__amount"])
+                for key in keys
+            ],
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        funding = [data.get(f"funding_{n}") for n in range(1, 4)]
+        if all(funding) and len(set(funding)) != len(funding):
+            self.add_error("funding_1", _("Choose each source once."))
+        added = data.get("add_threshold")
+        if added is not None and str(added) in self.thresholds():
+            self.add_error("add_threshold", _("This threshold exists already."))
+        removed = set(data.get("remove_thresholds") or ())
+        if removed and removed >= set(self.thresholds()) and added is None:
+            self.add_error("remove_thresholds", _("Keep at least one threshold."))
+        for key in self.thresholds():
+            start = data.get(f"add_tier__{key}__from")
+            amount = data.get(f"add_tier__{key}__amount")
+            if (start is None) != (amount is None):
+                self.add_error(
+                    f"add_tier__{key}__from" if start is None else f"add_tier__{key}__amount",
+                    _("Give both the payment a new tier starts from and its amount."),
+                )
+        return data
 
     def groups(self) -> list[tuple[str, list[Any]]]:
         """The parameter fields grouped by their top-level parameter, for the page."""
@@ -186,12 +300,45 @@ class SchemeForm(forms.Form):
         """The scheme's parameters with the form's values put in."""
         import copy
 
+        data = self.cleaned_data
         params = copy.deepcopy(self.scheme.params)
         for path in self.paths:
-            value = self.cleaned_data[field_name(path)]
+            value = data[field_name(path)]
             if isinstance(value, Decimal):
                 value = _json_number(value)
             _set(params, path, value)
+        params["funding_order"] = [data[f"funding_{n}"] for n in range(1, 4)]
+        thresholds = params.setdefault("area_manager", {}).setdefault("thresholds", {})
+        removed_tiers = [item.split(".") for item in data.get("remove_tiers") or ()]
+        for key, index in sorted(removed_tiers, key=lambda t: -int(t[1])):
+            tiers = thresholds.get(key, {}).get("bonus_tiers") or []
+            if int(index) < len(tiers):
+                del tiers[int(index)]
+        for key, rule in thresholds.items():
+            start = data.get(f"add_tier__{key}__from")
+            amount = data.get(f"add_tier__{key}__amount")
+            if start is not None and amount is not None:
+                tiers = rule.setdefault("bonus_tiers", [])
+                tiers.append({"from": _json_number(start), "amount": _json_number(amount)})
+                tiers.sort(key=lambda tier: Decimal(str(tier["from"])))
+        for key in data.get("remove_thresholds") or ():
+            thresholds.pop(key, None)
+        added = data.get("add_threshold")
+        if added is not None and str(added) not in thresholds:
+            # A new threshold starts with no penalties and the bonus tiers of the nearest
+            # existing one; edit them after saving.
+            nearest = min(
+                (k for k in thresholds),
+                key=lambda k: abs(int(k) - added),
+                default=None,
+            )
+            tiers = copy.deepcopy(thresholds[nearest]["bonus_tiers"]) if nearest else []
+            thresholds[str(added)] = {
+                "penalties": [0] * added,
+                "bonus_tiers": tiers or [{"from": 7950, "amount": 0}],
+            }
+        area = params["area_manager"]
+        area["thresholds"] = dict(sorted(thresholds.items(), key=lambda kv: _threshold_key(kv[0])))
         return params
 
 

@@ -176,12 +176,21 @@ def parse_date(value: Any) -> dt.date | None:
         return None
 
 
+# Maps whose keys are data, not parameter names: a given one replaces the default's
+# whole (a scheme without threshold 1 must not get it back from the defaults).
+REPLACED_WHOLE = {"thresholds"}
+
+
 def _merge(default: Any, given: Any) -> Any:
-    """Fill missing keys of `given` from `default` (recursively, dicts only)."""
+    """Fill missing keys of `given` from `default` (recursively, dicts only), except in
+    the maps named in REPLACED_WHOLE, which are taken as given."""
     if isinstance(default, dict) and isinstance(given, dict):
         merged = {k: copy.deepcopy(v) for k, v in default.items()}
         for key, value in given.items():
-            merged[key] = _merge(default.get(key), value) if key in default else value
+            if key in REPLACED_WHOLE or key not in default:
+                merged[key] = copy.deepcopy(value)
+            else:
+                merged[key] = _merge(default.get(key), value)
         return merged
     return copy.deepcopy(given)
 

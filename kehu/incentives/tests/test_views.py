@@ -119,6 +119,7 @@ def test_scheme_editor_save_submit_approve(cast: Any, web: Any) -> None:
     )
     form = dict(re.findall(r'name="(p__[^"]+|name|valid_from)" [^>]*?value="([^"]*)"', page))
     form.update({"name": "Stricter", "valid_from": "2026-01-01", "p__fraud__developer": "5000"})
+    form.update(funding_1="penalties", funding_2="pool", funding_3="management_fund")
     for name in re.findall(r'type="checkbox" name="(p__[^"]+)"[^>]*checked', page):
         form[name] = "on"
     response = client.post(f"/incentives/schemes/{draft.pk}/", form)
