@@ -134,6 +134,10 @@ def on_activity_logged(activity: Any, customer: Customer) -> None:
     refresh_due(customer)
 
 
+def on_customer_merged(customer: Customer) -> None:
+    refresh_due(customer)
+
+
 def on_stage_changed(
     customer: Customer, from_stage: str, to_stage: str, actor: Any, at: datetime.datetime
 ) -> None:

@@ -17,9 +17,24 @@ if TYPE_CHECKING:
 
 OccasionsHook = Callable[["Customer"], None]
 PurchaseHook = Callable[["Purchase", "Customer"], None]
+MergedHook = Callable[["Customer"], None]
 
 _occasions_hooks: list[OccasionsHook] = []
 _purchase_hooks: list[PurchaseHook] = []
+_merged_hooks: list[MergedHook] = []
+
+
+def on_customer_merged(func: MergedHook) -> MergedHook:
+    """Register ``func(kept)``: another record was merged into ``kept`` (its history,
+    follow-ups included, now belongs to ``kept``). Call it from an AppConfig.ready()."""
+    if func not in _merged_hooks:
+        _merged_hooks.append(func)
+    return func
+
+
+def customer_merged(customer: Customer) -> None:
+    for hook in _merged_hooks:
+        hook(customer)
 
 
 def on_occasions_changed(func: OccasionsHook) -> OccasionsHook:

@@ -368,6 +368,8 @@ def merge_customers(*, actor: Any, keep: Customer, merge: Customer) -> Customer:
     for rel in Relation.objects.filter(from_customer=keep, kind=RelationKind.REFERRED_BY):
         refresh_contribution(rel.to_customer)
     keep.refresh_from_db()
+    # What follows the history (the next due date) is worked out again on the kept record.
+    hooks.customer_merged(keep)
     record(
         actor=actor,
         action="customers.customer.merge",
