@@ -93,8 +93,12 @@ def create_defaults(apps: Any) -> None:
 
 def ensure_defaults(**kwargs: Any) -> None:
     from django.apps import apps as global_apps
+    from django.db import connections
 
+    from kehu.occasions import triggers
     from kehu.occasions.models import CareRule, InvitationSettings
+
+    triggers.install(connections[kwargs.get("using") or "default"])
 
     if not CareRule.objects.exists() or not InvitationSettings.objects.exists():
         create_defaults(global_apps)

@@ -77,6 +77,17 @@ class OccasionDate(models.Model):
     date = models.DateField(_("date"))
     is_lunar = models.BooleanField(default=False)
     label = models.CharField(max_length=50, blank=True)
+    # The customer's owner, copied by the database (kehu.occasions.triggers): one
+    # person's occasions are one range of occasiondate_owner_kind_date.
+    owner = models.ForeignKey(
+        "org.Staff",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        editable=False,
+    )
 
     objects = OccasionDateQuerySet.as_manager()
 
@@ -85,6 +96,9 @@ class OccasionDate(models.Model):
         indexes = [
             models.Index(fields=["date", "customer"], name="occasiondate_date_customer"),
             models.Index(fields=["customer", "date"], name="occasiondate_customer_date"),
+            models.Index(
+                fields=["owner", "kind", "date", "customer"], name="occasiondate_owner_kind_date"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -163,6 +177,16 @@ class LifecycleReminder(models.Model):
     sequence = models.PositiveSmallIntegerField(default=1)
     due_on = models.DateField(_("due"))
     notify_on = models.DateField(_("on the agenda from"))
+    # The customer's owner, copied by the database (kehu.occasions.triggers).
+    owner = models.ForeignKey(
+        "org.Staff",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        editable=False,
+    )
 
     objects = LifecycleReminderQuerySet.as_manager()
 
@@ -171,6 +195,7 @@ class LifecycleReminder(models.Model):
         indexes = [
             models.Index(fields=["customer", "due_on"], name="lcreminder_customer_due"),
             models.Index(fields=["due_on", "id"], name="lcreminder_due"),
+            models.Index(fields=["owner", "notify_on", "due_on"], name="lcreminder_owner_notify"),
         ]
         constraints = [
             models.UniqueConstraint(

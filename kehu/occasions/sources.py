@@ -3,8 +3,8 @@ invitation, holiday, solar_term and lifecycle. Each reads precomputed rows by in
 the customers ``staff`` owns and costs a fixed number of queries (tests assert them):
 
 =============  ==========================================================
-birthday       2 (today's birthdays; the care rules)
-anniversary    2 (today's anniversaries; the care rules)
+birthday       1 (today's birthdays), 2 when there are some (the care rules)
+anniversary    1 (today's anniversaries), 2 when there are some (the care rules)
 invitation     2 (the invitation window; A/VIP birthdays in it)
 holiday        0, or 1 in a greeting window (how many customers to greet)
 solar_term     0, or 1 on a solar term's day (how many customers to greet)
@@ -15,6 +15,7 @@ lifecycle      1 (reminders whose agenda window holds the day)
 from __future__ import annotations
 
 import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
@@ -46,22 +47,34 @@ def care_text(relationship: str, care: dict[str, str]) -> str:
     return str(CareKind(kind).label)
 
 
-def grade_a_condition(prefix: str = "customer") -> Q:
-    """ "A customer" for invitations: value grade A (kehu.grading, when installed) or a
-    VIP relationship."""
-    condition = Q(**{f"{prefix}__relationship": "VIP"})
+@lru_cache(maxsize=1)
+def _grade_model() -> Any:
+    """kehu.grading's CustomerGrade when it has a value grade (looked up once)."""
     try:
         grade = apps.get_model("grading", "CustomerGrade")
         grade._meta.get_field("value_grade")
         grade._meta.get_field("customer")
     except Exception:  # the grading app may not have the model yet  # noqa: BLE001
+        return None
+    return grade
+
+
+def grade_a_condition(prefix: str = "customer") -> Q:
+    """ "A customer" for invitations: value grade A (kehu.grading, when installed) or a
+    VIP relationship."""
+    condition = Q(**{f"{prefix}__relationship": "VIP"})
+    grade = _grade_model()
+    if grade is None:
         return condition
     pk = f"{prefix}_id" if prefix else "pk"
     return condition | Q(Exists(grade.objects.filter(customer_id=OuterRef(pk), value_grade="A")))
 
 
 def _owned(staff: Staff) -> Q:
-    return Q(customer__owner_id=staff.pk, customer__merged_into__isnull=True)
+    """The rows of ``staff``'s customers: one range of the (owner, …) index of the row's
+    copy of the owner (kehu.occasions.triggers), then the customer checked by its key
+    (still its owner, not merged), so a stale copy could never show it to someone else."""
+    return Q(owner_id=staff.pk, customer__owner_id=staff.pk, customer__merged_into__isnull=True)
 
 
 def _occasion_rows(staff: Staff, kind: str, **dates: Any) -> list[dict[str, Any]]:
@@ -86,22 +99,28 @@ def _occasion_rows(staff: Staff, kind: str, **dates: Any) -> list[dict[str, Any]
 
 def birthday_source(staff: Staff, day: datetime.date) -> list[AgendaItem]:
     rows = _occasion_rows(staff, OccasionKind.BIRTHDAY, date=day)
+    if not rows:
+        return []
     care = care_map()
+    lunar, solar = _("lunar birthday, %(date)s"), _("birthday")
+    heading, text = (
+        _("%(name)s's birthday"),
+        _("Today is their %(when)s. Care (%(rel)s): %(care)s."),
+    )
     items = []
     for row in rows:
         name = _display(row["customer__name"], row["customer__title"], row["customer_id"])
         when = (
-            _("lunar birthday, %(date)s")
-            % {"date": rules.lunar_label(row["customer__lunar_birthday"])}
+            lunar % {"date": rules.lunar_label(row["customer__lunar_birthday"])}
             if row["is_lunar"]
-            else _("birthday")
+            else solar
         )
         items.append(
             AgendaItem(
                 kind="birthday",
                 customer=row["customer_id"],
-                title=_("%(name)s's birthday") % {"name": name},
-                reason=_("Today is their %(when)s. Care (%(rel)s): %(care)s.")
+                title=heading % {"name": name},
+                reason=text
                 % {
                     "when": when,
                     "rel": row["customer__relationship"],
@@ -115,6 +134,8 @@ def birthday_source(staff: Staff, day: datetime.date) -> list[AgendaItem]:
 
 def anniversary_source(staff: Staff, day: datetime.date) -> list[AgendaItem]:
     rows = _occasion_rows(staff, OccasionKind.ANNIVERSARY, date=day)
+    if not rows:
+        return []
     care = care_map()
     items = []
     for row in rows:
@@ -257,23 +278,25 @@ def lifecycle_source(staff: Staff, day: datetime.date) -> list[AgendaItem]:
             "purchase__purchased_on",
         )
     )
+    # The sentences are looked up once, not once per item (a consultant with many
+    # owners of cars can have a hundred and more of these on a day).
+    text = _("%(rule)s for %(product)s bought on %(bought)s, due %(due)s.")
+    ask = " " + _("Ask for a referral.")
+    heading = _("%(rule)s: %(name)s")
     items = []
     for customer_id, due, _seq, name, title, rule, referral, product, bought in rows:
-        reason = _("%(rule)s for %(product)s bought on %(bought)s, due %(due)s.") % {
+        reason = text % {
             "rule": rule,
             "product": product,
             "bought": bought.isoformat(),
             "due": due.isoformat(),
         }
-        if referral:
-            reason += " " + _("Ask for a referral.")
         items.append(
             AgendaItem(
                 kind="lifecycle",
                 customer=customer_id,
-                title=_("%(rule)s: %(name)s")
-                % {"rule": rule, "name": _display(name, title, customer_id)},
-                reason=reason,
+                title=heading % {"rule": rule, "name": _display(name, title, customer_id)},
+                reason=reason + ask if referral else reason,
                 due=due,
             )
         )

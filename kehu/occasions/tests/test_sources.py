@@ -9,9 +9,11 @@ import pytest
 from django.utils import timezone
 
 from kehu.cadence.sources import sources
+from kehu.customers.models import Customer
 from kehu.customers.services import add_anniversary, record_purchase
 from kehu.occasions import calendar
 from kehu.occasions import sources as s
+from kehu.occasions.models import LifecycleReminder, OccasionDate
 from kehu.occasions.services import set_care_rule
 from kehu.occasions.tests.conftest import customer_of, soon
 
@@ -99,6 +101,34 @@ def test_invitations_two_to_three_weeks_before_an_a_customers_birthday(cast):
             birthday - datetime.timedelta(days=14),
         )
         assert item.title == "Invite 王总 to a birthday event"
+
+
+def test_the_rows_copy_the_owner_and_follow_a_reassignment(cast):
+    """The sources read the rows' copy of the owner (kehu.occasions.triggers): set on
+    insert, moved with the customer whichever code moves it (here a raw update)."""
+    day = soon(3)
+    customer = customer_of(cast.consultant, name="周九", birthday=D(1985, day.month, day.day))
+    bought = timezone.localdate() - datetime.timedelta(days=120)
+    record_purchase(
+        actor=cast.consultant,
+        customer=customer,
+        product="宝马 X3",
+        amount=Decimal("1"),
+        purchased_on=bought,
+    )
+    owners = lambda: (  # noqa: E731
+        set(OccasionDate.objects.filter(customer=customer).values_list("owner_id", flat=True)),
+        set(LifecycleReminder.objects.filter(customer=customer).values_list("owner_id", flat=True)),
+    )
+    assert owners() == ({cast.consultant.pk}, {cast.consultant.pk})
+    assert [i.customer for i in s.birthday_source(cast.consultant, day)] == [customer.pk]
+    Customer.objects.filter(pk=customer.pk).update(owner=cast.other_consultant)
+    assert owners() == ({cast.other_consultant.pk}, {cast.other_consultant.pk})
+    assert s.birthday_source(cast.consultant, day) == []
+    assert [i.customer for i in s.birthday_source(cast.other_consultant, day)] == [customer.pk]
+    # A stale copy shows nothing: the customer's own owner is checked too.
+    OccasionDate.objects.filter(customer=customer).update(owner=cast.consultant)
+    assert s.birthday_source(cast.consultant, day) == []
 
 
 def test_one_holiday_item_for_all_the_customers(cast):
