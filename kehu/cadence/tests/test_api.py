@@ -156,6 +156,27 @@ def test_agenda_query_count_is_constant(
         client.get(url)
 
 
+def test_the_due_rows_sql_is_the_querysets(agenda_cast) -> None:
+    """contact_items reads plain SQL for speed: the same rows as the business queryset."""
+    from kehu.cadence.agenda import ROW_FIELDS, due_rows
+    from kehu.cadence.models import CustomerCadence
+
+    cast, c = agenda_cast
+    for staff in (cast.consultant, cast.other_consultant, cast.manager):
+        expected = list(
+            CustomerCadence.objects.owned_by(staff)
+            .due_by(DAY)
+            .order_by("next_due", "customer_id")
+            .values_list(*ROW_FIELDS)
+        )
+        assert due_rows(staff.pk, DAY) == expected
+    assert [row[0] for row in due_rows(cast.consultant.pk, DAY)] == [
+        c["overdue"].pk,
+        c["due"].pk,
+        c["callback"].pk,
+    ]
+
+
 def test_sources_are_composed_and_sorted(agenda_cast, monkeypatch) -> None:
     cast, c = agenda_cast
     today = DAY
