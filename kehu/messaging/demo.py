@@ -7,7 +7,8 @@ is suppressed), and then through the real claim-and-send path of the outbox. Wha
 provider answers comes from :class:`DemoProvider` (named ``demo`` in the outbox, no
 gateway reference) or, for some, the outbox-only provider (*held*). Nothing is left
 *queued*: a gateway configured later never sends a demo message unless someone retries
-it. Only ``scheduled_at`` / ``sent_at`` are back-dated, as history.
+it (the trigger messages that the earlier loaders' follow-ups fired are answered the
+same way). Only ``scheduled_at`` / ``sent_at`` are back-dated, as history.
 
 The default templates and triggers come from the data migration.
 """
@@ -57,7 +58,9 @@ def deliver(message: Message, provider: providers.Provider, rng: random.Random) 
     then back-date its claim and delivery to its scheduled time (history)."""
     if message.status != "queued":
         return
-    services.send_message(message.pk, provider=provider)
+    services.send_message(
+        message.pk, now=max(timezone.now(), message.scheduled_at), provider=provider
+    )
     when = message.scheduled_at + datetime.timedelta(seconds=rng.randrange(1, 30))
     Message.objects.filter(pk=message.pk).update(claimed_at=when, updated_at=when)
     Message.objects.filter(pk=message.pk, status="sent").update(sent_at=when)
@@ -115,6 +118,13 @@ def load_messages(ctx: demo.DemoContext) -> None:
         deliver(message, provider, rng)
         made += 1
     ctx.say(f"  {made} messages")
+    # The earlier loaders' follow-ups and stage changes fired real triggers (first call,
+    # pledge, deal…): answered here too, so none waits for a gateway.
+    fired = Message.objects.filter(
+        status="queued", broadcast__isnull=True, customer__in=customers
+    ).order_by("pk")
+    for message in fired:
+        deliver(message, provider, rng)
 
     # One broadcast by a manager, to the opted-in customers of their team with a tag.
     if Broadcast.objects.exists():

@@ -3,12 +3,16 @@ it leaves behind is sent when the worker runs, even with a gateway configured.""
 
 from __future__ import annotations
 
+import datetime
 import random
 from collections import Counter
 
 import pytest
+from django.utils import timezone
 
+from kehu.activities.services import log_activity
 from kehu.core import demo
+from kehu.customers.models import Customer
 from kehu.customers.services import ensure_tag, set_tags
 from kehu.messaging import services
 from kehu.messaging.demo import load_messages
@@ -68,13 +72,20 @@ def test_the_demo_messages_obey_the_rules(demo_world) -> None:
 
 
 def test_the_worker_sends_nothing_of_the_demo_even_with_a_gateway(demo_world, settings) -> None:
+    # An earlier loader's follow-up fired a real trigger (first call + 10 minutes).
+    customer = Customer.objects.filter(owner=demo_world.consultant).order_by("pk").first()
+    log_activity(actor=demo_world.consultant, customer=customer, kind="call")
+    assert Message.objects.filter(status="queued", trigger_event="first_call").count() == 1
     run_demo()
     gateway = FakeGateway().start()
     try:
         settings.KEHU_SMS_URL = gateway.url
         settings.KEHU_SMS_TOKEN = gateway.token
         before = list(Message.objects.order_by("pk").values_list("pk", "status"))
-        assert services.send_due_messages() == {}
+        # Not now, nor once every delay has run out.
+        later = timezone.now() + datetime.timedelta(days=1)
+        assert not Message.objects.filter(status__in=["queued", "sending"]).exists()
+        assert services.send_due_messages(now=later) == {}
         assert gateway.keys_requested() == []
         assert list(Message.objects.order_by("pk").values_list("pk", "status")) == before
     finally:
