@@ -15,10 +15,17 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from kehu.org import services
 from kehu.org.models import OrgNode, Staff
+
+# No per-example deadline: the machines the suite runs on are shared, and a first call
+# that loads a calendar or a cache can take longer than Hypothesis' 200 ms without
+# anything being wrong (it then calls the run "flaky" and fails it).
+hypothesis_settings.register_profile("kehu", deadline=None)
+hypothesis_settings.load_profile("kehu")
 
 PASSWORD = "correct-horse-battery-staple"
 

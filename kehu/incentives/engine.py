@@ -702,16 +702,24 @@ def _settled_only(month: str, recomputed: str) -> Duty:
 
 
 def _recompute_facts(
-    facts: dict[str, Any], recomputed: str, people: list[Person], customers: list[Customer]
-) -> tuple[list[Person], list[Customer]]:
-    """The people and customers of the month rule 8 recomputes: ``facts["recompute"]``
-    (``{"month", "staff", "customers"}``, the facts that month was run on: its
-    performance pay, region targets, and the people since gone) when it names that
-    month; otherwise this month's facts."""
+    scheme: dict[str, Any],
+    facts: dict[str, Any],
+    recomputed: str,
+    people: list[Person],
+    customers: list[Customer],
+) -> tuple[dict[str, Any], list[Person], list[Customer]]:
+    """The scheme, people and customers of the month rule 8 recomputes:
+    ``facts["recompute"]`` (``{"month", "staff", "customers", "scheme"?}``, what that month
+    was run on: its scheme version, performance pay, region targets, and the people since
+    gone) when it names that month; otherwise this month's."""
     given = facts.get("recompute")
     if not given or given.get("month") != recomputed:
-        return people, customers
-    return _people({"staff": given.get("staff") or []}), _customers(given)
+        return scheme, people, customers
+    return (
+        given.get("scheme") or scheme,
+        _people({"staff": given.get("staff") or []}),
+        _customers(given),
+    )
 
 
 def compute_decimal(scheme: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
@@ -733,7 +741,9 @@ def compute_decimal(scheme: dict[str, Any], facts: dict[str, Any]) -> dict[str, 
         recomputed = void[0].developed_in
         # The month is recomputed with its own facts when they are given ("recompute":
         # the staff and customers that month was run on), else with this month's.
-        then_people, then_customers = _recompute_facts(facts, recomputed, people, customers)
+        then_scheme, then_people, then_customers = _recompute_facts(
+            scheme, facts, recomputed, people, customers
+        )
         void_ids = frozenset(c.id for c in void)
         developers = {c.developed_by for c in void}
         regions = {c.region for c in void}
@@ -743,9 +753,9 @@ def compute_decimal(scheme: dict[str, Any], facts: dict[str, Any]) -> dict[str, 
             if (p.role == AREA_MANAGER and p.id in developers)
             or (p.role == REGION_MANAGER and p.region in regions)
         )
-        before = month_base(scheme, recomputed, then_people, then_customers, only=affected)
+        before = month_base(then_scheme, recomputed, then_people, then_customers, only=affected)
         after = month_base(
-            scheme, recomputed, then_people, then_customers, voided=void_ids, only=affected
+            then_scheme, recomputed, then_people, then_customers, voided=void_ids, only=affected
         )
         void_by_developer: dict[Any, list[Any]] = defaultdict(list)
         void_by_region: dict[Any, list[Any]] = defaultdict(list)

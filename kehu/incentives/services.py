@@ -852,11 +852,15 @@ def _recompute_block(month: str, params: dict[str, Any]) -> dict[str, Any] | Non
     then = add_months(month, -(int(check.get("window_months", 3)) - 1))
     if then >= month:
         return None
-    stored = MonthlyRun.objects.filter(month=then).values_list("facts", flat=True).first()
+    run = MonthlyRun.objects.filter(month=then).select_related("scheme").first()
+    stored = run.facts if run is not None else None
     if not stored:
         return None
+    assert run is not None
     return {
         "month": then,
+        # The month is recomputed under the scheme version it was run with.
+        "scheme": _params_of(run.scheme),
         "staff": stored.get("staff", []),
         "customers": [c for c in stored.get("customers", []) if c.get("developed_in") == then],
     }

@@ -33,7 +33,7 @@ from kehu.incentives.schemes import (
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 BODY_KEYS = {"scheme", "month", "pool_opening", "staff", "customers", "recompute"}
-RECOMPUTE_KEYS = {"month", "staff", "customers"}
+RECOMPUTE_KEYS = {"month", "staff", "customers", "scheme"}
 STAFF_KEYS = {
     "id",
     "role",
@@ -297,15 +297,17 @@ def _check_customers(
 
 def _check_recompute(
     errors: _Errors, scheme: dict[str, Any], value: Any, month: str | None
-) -> set[Any]:
+) -> tuple[set[Any], dict[str, Any] | None]:
     """The optional facts of the month the activity check recomputes (rule 8):
-    ``{"month", "staff", "customers"}`` as that month was run. Returns its staff ids (a
-    customer of this month's facts may name a developer who has left since)."""
+    ``{"month", "staff", "customers", "scheme"?}`` as that month was run (its scheme:
+    "default", a code or an object, like the body's; this month's when left out).
+    Returns its staff ids (a customer of this month's facts may name a developer who has
+    left since) and its complete scheme, if given."""
     if value is None:
-        return set()
+        return set(), None
     if not isinstance(value, dict):
         errors.add("recompute", _("Expected an object with month, staff and customers."))
-        return set()
+        return set(), None
     for key in sorted(set(value) - RECOMPUTE_KEYS):
         errors.add(f"recompute.{key}", _("Unknown field."))
     given = value.get("month")
@@ -313,9 +315,17 @@ def _check_recompute(
     if then is None or (month is not None and then >= month):
         errors.add("recompute.month", _("Enter a month before the month run, as YYYY-MM."))
         then = None
-    ids = _check_staff(errors, scheme, value.get("staff"), prefix="recompute.staff")
+    then_scheme = None
+    if "scheme" in value:
+        try:
+            then_scheme = resolve_scheme(value["scheme"], then)
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                for message in messages:
+                    errors.add(f"recompute.{key}", message)
+    ids = _check_staff(errors, then_scheme or scheme, value.get("staff"), prefix="recompute.staff")
     _check_customers(errors, value.get("customers", []), ids, then, prefix="recompute.customers")
-    return ids
+    return ids, then_scheme
 
 
 def parse_body(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -339,7 +349,7 @@ def parse_body(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     scheme = resolve_scheme(body.get("scheme", "default"), month)
     _amount(errors, "pool_opening", body.get("pool_opening", 0))
     staff_ids = _check_staff(errors, scheme, body.get("staff"))
-    then_ids = _check_recompute(errors, scheme, body.get("recompute"), month)
+    then_ids, then_scheme = _check_recompute(errors, scheme, body.get("recompute"), month)
     _check_customers(errors, body.get("customers", []), staff_ids | then_ids, month)
     errors.raise_if_any()
 
@@ -350,7 +360,9 @@ def parse_body(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "customers": body.get("customers", []),
     }
     if body.get("recompute") is not None:
-        facts["recompute"] = body["recompute"]
+        facts["recompute"] = dict(body["recompute"])
+        if then_scheme is not None:
+            facts["recompute"]["scheme"] = then_scheme
     on_duty = [
         person
         for person in engine._people(facts)

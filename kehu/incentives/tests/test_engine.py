@@ -493,6 +493,30 @@ def test_activity_check_recomputes_with_that_months_probation_and_pay():
     assert lines(result, 1)[-1] == ("clawback", -200, january["id"], "activity_check.clawback")
 
 
+def test_activity_check_recomputes_under_that_months_scheme_version():
+    """January was run under a scheme whose one-customer threshold cost 600; March runs
+    under the default (500): January is recomputed with January's 600."""
+    january = cust(1, 9000, month="2026-01", active=[], customer_id=77)
+    staff = [am(1, threshold=1)]
+    thresholds = copy.deepcopy(validate_scheme({})["area_manager"]["thresholds"])
+    thresholds["1"]["penalties"] = [600]
+    then = validate_scheme({"version": 2, "area_manager": {"thresholds": thresholds}})
+    facts = {
+        "month": "2026-03",
+        "pool_opening": 0,
+        "staff": staff,
+        "customers": [january],
+        "recompute": {"month": "2026-01", "staff": staff, "customers": [january], "scheme": then},
+    }
+    result = compute(validate_scheme({}), facts)
+    assert lines(result, 1) == [
+        ("penalty", -500, None, "threshold.penalty"),  # March, under March's scheme
+        ("clawback", -600, 77, "activity_check.clawback"),  # January, under January's
+    ]
+    without = {**facts, "recompute": {k: v for k, v in facts["recompute"].items() if k != "scheme"}}
+    assert lines(compute(validate_scheme({}), without), 1)[-1][1] == -500
+
+
 def test_activity_check_can_be_disabled():
     january = cust(1, 9000, month="2026-01", active=[])
     result = run(
@@ -1004,3 +1028,31 @@ def test_property_clawbacks_equal_a_full_recomputation(facts):
         if line["code"] == "activity_check.clawback"
     }
     assert clawbacks == expected
+
+
+@pytest.mark.django_db
+def test_the_simulator_takes_the_recomputed_months_scheme():
+    from kehu.incentives.simulate import simulate
+
+    january = cust(1, 9000, month="2026-01", active=[], customer_id=77)
+    staff = [am(1, threshold=1)]
+    thresholds = copy.deepcopy(default_scheme()["area_manager"]["thresholds"])
+    thresholds["1"]["penalties"] = [600]
+    body = {
+        "scheme": "default",
+        "month": "2026-03",
+        "staff": staff,
+        "customers": [january],
+        "recompute": {
+            "month": "2026-01",
+            "staff": staff,
+            "customers": [january],
+            "scheme": {"area_manager": {"thresholds": thresholds}},
+        },
+    }
+    result = simulate(body)
+    assert [line["amount"] for line in statement(result, 1)["lines"]] == [-500, -600]
+    body["recompute"]["scheme"] = "no-such-scheme"
+    with pytest.raises(ValidationError) as caught:
+        simulate(body)
+    assert list(caught.value.message_dict) == ["recompute.scheme"]
