@@ -405,3 +405,20 @@ def test_kehu_without_arguments_prints_its_usage():
     done = run_kehu()
     assert done.returncode == 0
     assert "kehu user add NAME --role R" in done.stdout
+
+
+def test_org_list_orders_siblings_by_id_as_a_number(db):
+    """Ids of different lengths (99 and 100) keep their order (as text, 100 sorts first)."""
+    from kehu.org.models import OrgNode
+
+    kehu("org", "add", "华东/上海/一组")
+    team = OrgNode.objects.get(name="一组")
+    # The next node gets an id with one more digit than the one before it.
+    OrgNode.objects.filter(pk=team.pk).update(path=team.path.replace(f"/{team.pk}/", "/99/"))
+    kehu("org", "add", "华东/上海/二组")
+    second = OrgNode.objects.get(name="二组")
+    OrgNode.objects.filter(pk=second.pk).update(
+        path=second.path.replace(f"/{second.pk}/", "/100/")
+    )
+    lines = kehu("org", "list").splitlines()
+    assert [line.strip().split(" ")[0] for line in lines[-2:]] == ["一组", "二组"]

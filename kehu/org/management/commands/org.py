@@ -26,7 +26,12 @@ class Command(AuditedCommand):
             )
             self.stdout.write(f"{services.node_label(node)} (id {node.pk}, {node.kind})")
         elif options["action"] == "list":
-            for node in OrgNode.objects.order_by("path"):
+            # By the path's ids as numbers: as text, /1/100/ sorts before /1/99/.
+            nodes = sorted(
+                OrgNode.objects.all(),
+                key=lambda n: [int(p) for p in n.path.strip("/").split("/") if p],
+            )
+            for node in nodes:
                 self.stdout.write(f"{'  ' * node.depth}{node.name} [{node.kind}] id={node.pk}")
         else:  # pragma: no cover - argparse rejects it first
             raise CommandError("unknown action")
