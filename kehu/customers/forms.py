@@ -286,6 +286,23 @@ class AnniversaryForm(BootstrapMixin, forms.Form):
         }
 
 
+class MileageForm(BootstrapMixin, forms.Form):
+    """An odometer reading on one of the customer's purchases; the service checks the
+    numbers and the date against the purchase and its other readings."""
+
+    purchase = forms.TypedChoiceField(label=_("Purchase"), coerce=int)
+    km = forms.IntegerField(label=_("km since purchase"))
+    read_on = forms.DateField(label=_("read on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, purchases: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.purchases = {p.pk: p for p in purchases}
+        self.fields["purchase"].choices = [
+            (p.pk, f"{p.purchased_on:%Y-%m-%d} · {p.product}") for p in purchases
+        ]
+        self._style()
+
+
 class MergeForm(BootstrapMixin, forms.Form):
     """Merge ``other`` into the customer of the page (the page's customer stays)."""
 

@@ -46,7 +46,8 @@ def on_occasions_changed(func: OccasionsHook) -> OccasionsHook:
 
 
 def on_purchase_recorded(func: PurchaseHook) -> PurchaseHook:
-    """Register ``func(purchase, customer)``."""
+    """Register ``func(purchase, customer)``: a purchase was recorded, or a mileage
+    reading on it (its life-cycle reminders depend on both)."""
     if func not in _purchase_hooks:
         _purchase_hooks.append(func)
     return func

@@ -300,6 +300,39 @@ class Purchase(models.Model):
         return f"{self.product} {self.amount}"
 
 
+class MileageReading(models.Model):
+    """An odometer reading of a purchased vehicle: ``km`` driven since the purchase (a
+    purchase starts at 0 km), read on ``read_on``. Readings only go up with time
+    (kehu.customers.services.record_mileage checks it); the latest one gives the
+    purchase's observed rate, which the life-cycle reminders use (docs/occasions.md)."""
+
+    purchase = models.ForeignKey(
+        Purchase, on_delete=models.CASCADE, related_name="mileage_readings"
+    )
+    km = models.PositiveIntegerField(_("km since purchase"))
+    read_on = models.DateField(_("read on"))
+    recorded_by = models.ForeignKey(
+        "org.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["purchase_id", "read_on", "km", "id"]
+        verbose_name = _("mileage reading")
+        verbose_name_plural = _("mileage readings")
+        indexes = [
+            models.Index(
+                fields=["purchase", "read_on", "km", "id"], name="mileage_purchase_read_on"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(km__gte=0), name="mileagereading_km_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purchase_id} {self.km} km {self.read_on}"
+
+
 class StageRequirement(models.Model):
     """Editable completeness configuration: the fields required at a stage and the
     minimum score (DOMAIN §2 defaults are loaded by a data migration)."""

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.audit import record, snapshot
@@ -25,6 +26,7 @@ from kehu.customers.models import (
     Customer,
     CustomerPhone,
     CustomerTag,
+    MileageReading,
     Purchase,
     Relation,
     StageRequirement,
@@ -43,6 +45,8 @@ EDITABLE = {
 }  # fmt: skip
 MAX_TEXT = {"name": 100, "title": 20, "address": 200, "wechat": 64, "email": 254}
 MAX_PROFILE_VALUE = 500
+#: The highest odometer reading accepted (more than any vehicle's life).
+MAX_KM = 2_000_000
 
 
 def _deny() -> PermissionDenied:
@@ -476,5 +480,70 @@ def record_purchase(
         action="customers.purchase.add",
         obj=customer,
         after={"product": row.product, "amount": amount, "purchased_on": purchased_on},
+    )
+    return row
+
+
+@transaction.atomic
+def record_mileage(*, actor: Any, purchase: Purchase, km: Any, read_on: Any) -> MileageReading:
+    """Record an odometer reading (km since the purchase) on a purchased vehicle; whoever
+    may edit the customer may record it. The reading must be a whole number of km from 0,
+    dated from the purchase to today, and fit the purchase's other readings (never fewer
+    km than a reading on or before its date, nor more than one after it). The purchase's
+    life-cycle reminders are then recomputed from its observed rate, through the same
+    hook as a new purchase (kehu.customers.hooks)."""
+    customer = purchase.customer
+    if not can_edit_customer(actor, customer):
+        raise _deny()
+    errors: dict[str, list[str]] = {}
+    if not isinstance(km, int) or isinstance(km, bool) or not 0 <= km <= MAX_KM:
+        errors["km"] = [
+            _("The kilometres are a whole number from 0 to %(high)d.") % {"high": MAX_KM}
+        ]
+    today = timezone.localdate()
+    if not isinstance(read_on, datetime.date) or isinstance(read_on, datetime.datetime):
+        errors["read_on"] = [_("Give the date of the reading.")]
+    elif read_on < purchase.purchased_on:
+        errors["read_on"] = [_("A reading cannot be dated before the purchase.")]
+    elif read_on > today:
+        errors["read_on"] = [_("A reading cannot be dated in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    # Serialise readings of one purchase (PostgreSQL; SQLite has one writer at a time).
+    Purchase.objects.select_for_update().filter(pk=purchase.pk).first()
+    readings = MileageReading.objects.filter(purchase=purchase)
+    earlier = readings.filter(read_on__lte=read_on).order_by("-km").values_list("km", flat=True)
+    later = readings.filter(read_on__gt=read_on).order_by("km").values_list("km", flat=True)
+    highest_before, lowest_after = earlier.first(), later.first()
+    if highest_before is not None and km < highest_before:
+        raise ValidationError(
+            {
+                "km": [
+                    _("An earlier reading already shows %(km)d km; a reading cannot be lower.")
+                    % {"km": highest_before}
+                ]
+            }
+        )
+    if lowest_after is not None and km > lowest_after:
+        raise ValidationError(
+            {
+                "km": [
+                    _("A later reading shows only %(km)d km; a reading cannot be higher.")
+                    % {"km": lowest_after}
+                ]
+            }
+        )
+    row = MileageReading.objects.create(
+        purchase=purchase,
+        km=km,
+        read_on=read_on,
+        recorded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    hooks.purchase_recorded(purchase, customer)
+    record(
+        actor=actor,
+        action="customers.mileage.add",
+        obj=customer,
+        after={"purchase": purchase.pk, "product": purchase.product, "km": km, "read_on": read_on},
     )
     return row

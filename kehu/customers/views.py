@@ -35,6 +35,7 @@ from kehu.customers.forms import (
     AnniversaryForm,
     AssignForm,
     MergeForm,
+    MileageForm,
     PhoneForm,
     ProfileForm,
     RelationForm,
@@ -42,7 +43,7 @@ from kehu.customers.forms import (
     profile_label,
 )
 from kehu.customers.merge import REASONS, find_duplicates, merge_customers
-from kehu.customers.models import Customer, CustomerPhone, Tag
+from kehu.customers.models import Customer, CustomerPhone, MileageReading, Tag
 from kehu.leads.assignment import assign_customers
 from kehu.leads.models import Channel
 from kehu.leads.services import allowed_kinds
@@ -267,13 +268,14 @@ def detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> di
         for r in into
     ]
     profile = customer.profile or {}
+    purchases = _purchases(customer)
     context.update(
         {
             "completeness": _completeness(customer, has_phone=bool(phones)),
             "tags": tags,
             "relations": relations,
             "anniversaries": list(customer.anniversaries.all()),
-            "purchases": list(customer.purchases.all()[:20]),
+            "purchases": purchases,
             "profile_items": [
                 (profile_label(k), profile[k])
                 for k in completeness.PROFILE_KEYS
@@ -290,12 +292,25 @@ def detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> di
                 "tag_form": forms.get("tag_form") or TagForm(),
                 "relation_form": forms.get("relation_form") or RelationForm(user=user),
                 "anniversary_form": forms.get("anniversary_form") or AnniversaryForm(),
+                "mileage_form": forms.get("mileage_form") or MileageForm(purchases=purchases),
                 "activity_form": forms.get("activity_form") or ActivityForm(),
                 "stage_form": forms.get("stage_form")
                 or StageForm(initial={"stage": customer.stage}),
             }
         )
     return context
+
+
+def _purchases(customer: Customer) -> list[Any]:
+    """The customer's 20 latest purchases, each with ``latest_reading`` (or None): two
+    queries whatever the count."""
+    purchases = list(customer.purchases.all()[:20])
+    latest: dict[int, MileageReading] = {}
+    for reading in MileageReading.objects.filter(purchase__in=[p.pk for p in purchases]):
+        latest[reading.purchase_id] = reading  # ordered by date: the last one wins
+    for purchase in purchases:
+        purchase.latest_reading = latest.get(purchase.pk)
+    return purchases
 
 
 def render_detail(
@@ -430,6 +445,23 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     apply_service_errors(form, exc)
                 else:
                     messages.success(request, _("Occasion added."))
+                    return redirect("customers:detail", pk=customer.pk)
+        elif which == "mileage":
+            form = forms["mileage_form"] = MileageForm(
+                request.POST, purchases=list(customer.purchases.all()[:20])
+            )
+            if form.is_valid():
+                try:
+                    services.record_mileage(
+                        actor=user,
+                        purchase=form.purchases[form.cleaned_data["purchase"]],
+                        km=form.cleaned_data["km"],
+                        read_on=form.cleaned_data["read_on"],
+                    )
+                except ValidationError as exc:
+                    apply_service_errors(form, exc)
+                else:
+                    messages.success(request, _("Mileage recorded."))
                     return redirect("customers:detail", pk=customer.pk)
         else:
             raise Http404

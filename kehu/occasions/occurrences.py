@@ -1,6 +1,7 @@
 """Derived rows the agenda reads by index: :class:`OccasionDate` (birthdays and
 anniversaries as solar dates, this year and next) and :class:`LifecycleReminder` (due
-dates of the life-cycle rules for each purchase).
+dates of the life-cycle rules for each purchase, from its latest mileage reading when it
+has one).
 
 They are a cache of the customer archive, rebuilt from it: when a birthday, an
 anniversary or a purchase is written (kehu.customers.hooks), when a rule changes, and by
@@ -158,16 +159,44 @@ def _key(row: Any) -> tuple[Any, ...]:
 # --- life-cycle reminders -------------------------------------------------------------------
 
 
+Reading = tuple[int, datetime.date]
+
+
+def _latest_readings(
+    purchase_ids: Iterable[int] | None = None, low: int = 0, high: int = 0
+) -> dict[int, Reading]:
+    """Each purchase's latest mileage reading ``(km, read_on)``: of ``purchase_ids``, or
+    of the purchases with ids in ``[low, high)``. One query, readings in index order so
+    the last one seen per purchase is the latest."""
+    from kehu.customers.models import MileageReading
+
+    queryset = MileageReading.objects.order_by("purchase_id", "read_on", "km", "id")
+    if purchase_ids is not None:
+        queryset = queryset.filter(purchase_id__in=list(purchase_ids))
+    else:
+        queryset = queryset.filter(purchase_id__gte=low, purchase_id__lt=high)
+    return {
+        pid: (km, read_on)
+        for pid, km, read_on in queryset.values_list("purchase_id", "km", "read_on")
+    }
+
+
 def _reminder_rows(
     purchases: Iterable[tuple[int, int, str, datetime.date]],
     active_rules: list[Any],
     first: datetime.date,
     last: datetime.date,
+    readings: dict[int, Reading] | None = None,
 ) -> list[Any]:
+    """The reminders of ``purchases`` under ``active_rules`` within ``[first, last]``;
+    a purchase with a reading in ``readings`` has its km-based dates from its observed
+    rate (rules.due_dates)."""
     from kehu.occasions.models import LifecycleReminder
 
+    readings = readings or {}
     rows = []
     for purchase_id, customer_id, product, purchased_on in purchases:
+        reading = readings.get(purchase_id)
         for rule in active_rules:
             if not rules.product_matches(product, rule.product_contains):
                 continue
@@ -179,6 +208,7 @@ def _reminder_rows(
                 repeat_months=rule.repeat_months,
                 occurrences=rule.occurrences,
                 until=last,
+                reading=reading,
             ):
                 if due < first:
                     continue
@@ -211,7 +241,7 @@ def refresh_purchase_reminders(purchase_id: int, today: datetime.date | None = N
             "id", "customer_id", "product", "purchased_on"
         )
     )
-    rows = _reminder_rows(purchases, _active_rules(), first, last)
+    rows = _reminder_rows(purchases, _active_rules(), first, last, _latest_readings([purchase_id]))
     with transaction.atomic():
         LifecycleReminder.objects.filter(purchase_id=purchase_id).delete()
         LifecycleReminder.objects.bulk_create(rows)
@@ -235,7 +265,7 @@ def refresh_all_reminders(today: datetime.date | None = None, batch: int = BATCH
                 id__gte=low, id__lt=high, customer__merged_into__isnull=True
             ).values_list("id", "customer_id", "product", "purchased_on")
         )
-        rows = _reminder_rows(purchases, active, first, last)
+        rows = _reminder_rows(purchases, active, first, last, _latest_readings(low=low, high=high))
         with transaction.atomic():
             LifecycleReminder.objects.filter(purchase_id__gte=low, purchase_id__lt=high).delete()
             LifecycleReminder.objects.bulk_create(rows, batch_size=2000)
@@ -254,8 +284,10 @@ def rebuild_rule_reminders(rule: Any, today: datetime.date | None = None) -> int
         return 0
     written = 0
     pending: list[Any] = []
-    queryset = Purchase.objects.filter(customer__merged_into__isnull=True).values_list(
-        "id", "customer_id", "product", "purchased_on"
+    queryset = (
+        Purchase.objects.filter(customer__merged_into__isnull=True)
+        .order_by("id")
+        .values_list("id", "customer_id", "product", "purchased_on")
     )
     for row in queryset.iterator(chunk_size=BATCH):
         pending.append(row)
@@ -268,6 +300,10 @@ def rebuild_rule_reminders(rule: Any, today: datetime.date | None = None) -> int
 def _flush(purchases: list[Any], rule: Any, first: datetime.date, last: datetime.date) -> int:
     from kehu.occasions.models import LifecycleReminder
 
-    rows = _reminder_rows(purchases, [rule], first, last)
+    readings = {}
+    if rule.km_after and purchases:
+        # A range, not a list of ids: an IN of 5,000 parameters is too many for SQLite.
+        readings = _latest_readings(low=purchases[0][0], high=purchases[-1][0] + 1)
+    rows = _reminder_rows(purchases, [rule], first, last, readings)
     LifecycleReminder.objects.bulk_create(rows, batch_size=2000)
     return len(rows)

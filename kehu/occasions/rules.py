@@ -131,10 +131,59 @@ def first_due_months(months_after: int | None, km_after: int | None, km_per_mont
     if months_after is not None:
         candidates.append(months_after)
     if km_after is not None:
-        candidates.append(max(1, -(-km_after // max(1, km_per_month))))
+        candidates.append(min(MAX_MONTHS, max(1, -(-km_after // max(1, km_per_month)))))
     if not candidates:
         raise ValueError("a rule needs months_after or km_after")
     return min(candidates)
+
+
+#: The shortest time a reading's rate is averaged over: 200 km on the day after delivery
+#: is not 6,000 km a month.
+MIN_READING_DAYS = 30
+#: Mileage further away than a century is capped there (far beyond every horizon), so
+#: an extreme rule or rate gives a date, not an overflow.
+MAX_MONTHS = 1200
+
+
+def km_due_on(
+    purchased_on: datetime.date, km_after: int, km: int, read_on: datetime.date
+) -> datetime.date | None:
+    """When ``km_after`` kilometres since the purchase are reached at the rate a reading
+    of ``km`` on ``read_on`` shows (km since purchase / time since purchase, that time
+    counted as at least :data:`MIN_READING_DAYS`), rounded up to a whole day.
+
+    Never before ``read_on``: a reading already at or past ``km_after`` means the
+    reminder is due on the reading's date (when exactly the mark was passed is unknown;
+    the day we learn it is the first day we can act). ``None`` for a reading of 0 km,
+    which shows no rate (the caller keeps the rule's assumed rate)."""
+    if km <= 0:
+        return None
+    if km >= km_after:
+        return read_on
+    days = max(MIN_READING_DAYS, (read_on - purchased_on).days)
+    days_to_mark = min(MAX_MONTHS * 31, -(-km_after * days // km))
+    return max(read_on, purchased_on + datetime.timedelta(days=days_to_mark))
+
+
+def first_due_on(
+    purchased_on: datetime.date,
+    *,
+    months_after: int | None,
+    km_after: int | None,
+    km_per_month: int,
+    reading: tuple[int, datetime.date] | None = None,
+) -> datetime.date:
+    """The first reminder's date: the earlier of ``months_after`` and ``km_after``, the
+    kilometres turned into time by the purchase's own ``reading`` ``(km, read_on)`` when
+    there is one with a rate, by the rule's assumed ``km_per_month`` otherwise."""
+    observed = None
+    if reading is not None and km_after is not None:
+        observed = km_due_on(purchased_on, km_after, reading[0], reading[1])
+    if observed is None:
+        return add_months(purchased_on, first_due_months(months_after, km_after, km_per_month))
+    if months_after is None:
+        return observed
+    return min(observed, add_months(purchased_on, months_after))
 
 
 def due_dates(
@@ -146,23 +195,40 @@ def due_dates(
     repeat_months: int | None,
     occurrences: int | None,
     until: datetime.date,
+    reading: tuple[int, datetime.date] | None = None,
 ) -> list[tuple[int, datetime.date]]:
-    """``(sequence, due date)`` of a rule's reminders for one purchase, up to ``until``."""
-    start = first_due_months(months_after, km_after, km_per_month)
+    """``(sequence, due date)`` of a rule's reminders for one purchase, up to ``until``:
+    the first (:func:`first_due_on`), then every ``repeat_months`` after it.
+
+    Without a usable ``reading`` the dates are whole months from the purchase, as they
+    always were; with one, the repeats count from the first date."""
+    if reading is not None and km_after is not None and reading[0] > 0:
+        first = first_due_on(
+            purchased_on,
+            months_after=months_after,
+            km_after=km_after,
+            km_per_month=km_per_month,
+            reading=reading,
+        )
+
+        def nth(extra_months: int) -> datetime.date:
+            return add_months(first, extra_months)
+    else:
+        start = first_due_months(months_after, km_after, km_per_month)
+
+        def nth(extra_months: int) -> datetime.date:
+            return add_months(purchased_on, start + extra_months)
+
     out: list[tuple[int, datetime.date]] = []
     sequence = 1
-    months = start
-    while True:
-        if occurrences is not None and sequence > occurrences:
-            break
-        due = add_months(purchased_on, months)
+    while occurrences is None or sequence <= occurrences:
+        due = nth((sequence - 1) * (repeat_months or 0))
         if due > until:
             break
         out.append((sequence, due))
         if not repeat_months:
             break
         sequence += 1
-        months += repeat_months
     return out
 
 

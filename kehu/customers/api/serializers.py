@@ -592,3 +592,36 @@ class VisibleIdsField(serializers.ListField):
         if missing:
             self.fail("does_not_exist", pk_value=missing[0])
         return [found[pk] for pk in ids]
+
+
+# --- purchases and mileage readings ---------------------------------------------------------
+
+
+class MileageReadingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    km = serializers.IntegerField(help_text=_("Kilometres driven since the purchase."))
+    read_on = serializers.DateField()
+    recorded_by = serializers.IntegerField(source="recorded_by_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class MileageReadingCreateSerializer(StrictSerializer):
+    km = WholeNumberField(
+        help_text=_(
+            "Kilometres driven since the purchase: from 0, never fewer than an earlier "
+            "reading of the same purchase."
+        )
+    )
+    read_on = serializers.DateField(
+        help_text=_("The day the odometer was read: from the purchase date to today.")
+    )
+
+
+class PurchaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    purchased_on = serializers.DateField()
+    mileage_readings = MileageReadingSerializer(
+        many=True, help_text=_("Oldest first; the last one sets the observed rate.")
+    )

@@ -1,6 +1,6 @@
-"""The customer archive API: customers and their numbers, tags, relations and stage, the
-timeline, the duplicate check, tags, and the completeness configuration. Thin: parse →
-access (visible_to) → service → serialise."""
+"""The customer archive API: customers and their numbers, tags, relations and stage,
+purchases and their mileage readings, the timeline, the duplicate check, tags, and the
+completeness configuration. Thin: parse → access (visible_to) → service → serialise."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from kehu.customers import services
 from kehu.customers.api import serializers as s
 from kehu.customers.choices import CompletenessStage
 from kehu.customers.filtersets import CustomerFilterSet, TagFilterSet, masks_numbers_for
-from kehu.customers.models import Customer, CustomerTag, Relation, Tag
+from kehu.customers.models import Customer, CustomerTag, MileageReading, Relation, Tag
 from kehu.org.api.serializers import MAX_ID
 from kehu.org.api.views import VisibleMixin
 
@@ -146,6 +146,42 @@ class CustomerViewSet(VisibleMixin, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         services.add_relation(actor=request.user, customer=customer, **data.validated_data)
         return self._detail(customer, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.PurchaseSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def purchases(self, request: Request, pk: Any = None) -> Response:
+        """The customer's purchases, newest first, each with its mileage readings."""
+        customer = self.get_object()
+        rows = customer.purchases.prefetch_related(
+            Prefetch(
+                "mileage_readings", queryset=MileageReading.objects.order_by("read_on", "km", "id")
+            )
+        )
+        return Response(s.PurchaseSerializer(rows, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("purchase_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        request=s.MileageReadingCreateSerializer,
+        responses={201: s.MileageReadingSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"purchases/(?P<purchase_id>[0-9]{1,19})/mileage-readings",
+    )
+    def mileage_readings(self, request: Request, pk: Any = None, purchase_id: str = "") -> Response:
+        """Record an odometer reading (km since the purchase) on one of the customer's
+        purchases: whoever may edit the customer may. Its life-cycle reminders are
+        recomputed from the observed rate (docs/occasions.md)."""
+        customer = self.get_object()
+        number = int(purchase_id)
+        purchase = customer.purchases.filter(pk=number).first() if number <= MAX_ID else None
+        if purchase is None:
+            raise Http404
+        data = s.MileageReadingCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        row = services.record_mileage(actor=request.user, purchase=purchase, **data.validated_data)
+        return Response(s.MileageReadingSerializer(row).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.StageSerializer, responses=s.CustomerDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -9,6 +9,7 @@ Denied and invalid writes assert that no row of any table changed.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,7 +17,15 @@ from django.utils import timezone
 
 from kehu.activities.services import log_activity
 from kehu.customers import services
-from kehu.customers.models import Customer, CustomerPhone, Relation, StageRequirement, Tag
+from kehu.customers.models import (
+    Customer,
+    CustomerPhone,
+    MileageReading,
+    Purchase,
+    Relation,
+    StageRequirement,
+    Tag,
+)
 from kehu.customers.tests.api_helpers import (  # noqa: F401 - fixtures
     DENIED,
     NOT_FOUND,
@@ -649,6 +658,150 @@ def test_others_cannot_add_or_remove_numbers(
     assert (added.status_code, added.json()) == (status, expected)
     assert (removed.status_code, removed.json()) == (status, expected)
     assert everything() == before
+
+
+# --- purchases and mileage readings -----------------------------------------------------------
+
+
+def bought(customer: Customer, days_ago: int = 60) -> Purchase:
+    return services.record_purchase(
+        actor=None,
+        customer=customer,
+        product="宝马 X3",
+        amount=Decimal("300000"),
+        purchased_on=timezone.localdate() - datetime.timedelta(days=days_ago),
+    )
+
+
+def mileage_url(customer: Customer, purchase: Any) -> str:
+    return f"{URL}{customer.pk}/purchases/{getattr(purchase, 'pk', purchase)}/mileage-readings/"
+
+
+def test_the_owner_records_the_mileage_and_lists_it(cast: Any, api: Any, world: World) -> None:
+    purchase = bought(world.mine)
+    today = timezone.localdate()
+    client = api(fresh(cast.consultant))
+    before = last_event_pk()
+    response = client.post(
+        mileage_url(world.mine, purchase),
+        {"km": 4200, "read_on": today.isoformat()},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    row = MileageReading.objects.get()
+    assert response.json() == {
+        "id": row.pk,
+        "km": 4200,
+        "read_on": today.isoformat(),
+        "recorded_by": cast.consultant.pk,
+        "created_at": local_iso(row.created_at),
+    }
+    assert [(e.action, e.after["km"]) for e in new_events(before)] == [
+        ("customers.mileage.add", 4200)
+    ]
+    listed = client.get(f"{URL}{world.mine.pk}/purchases/")
+    assert listed.status_code == 200
+    assert listed.json() == [
+        {
+            "id": purchase.pk,
+            "product": "宝马 X3",
+            "amount": "300000.00",
+            "purchased_on": purchase.purchased_on.isoformat(),
+            "mileage_readings": [response.json()],
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"km": -1, "read_on": "{today}"}, {"km": ["The kilometres are a whole number from 0 to 2000000."]}),
+        ({"km": "4000", "read_on": "{today}"}, {"km": ["Expected a whole number."]}),
+        ({"km": 2999, "read_on": "{today}"}, {"km": ["An earlier reading already shows 3000 km; a reading cannot be lower."]}),
+        ({"km": 4000, "read_on": "{tomorrow}"}, {"read_on": ["A reading cannot be dated in the future."]}),
+        ({"km": 4000, "read_on": "{before}"}, {"read_on": ["A reading cannot be dated before the purchase."]}),
+        ({"km": 4000, "read_on": "2026-02-30"}, {"read_on": ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]}),
+        ({"km": 4000}, {"read_on": ["This field is required."]}),
+        ({"km": 4000, "read_on": "{today}", "purchase": 1}, {"purchase": ["Unknown field, or one that cannot be changed here; valid: km, read_on."]}),
+    ],
+)  # fmt: skip
+def test_bad_readings_are_400_naming_the_field(
+    cast: Any, api: Any, world: World, body: dict, fields: dict
+) -> None:
+    purchase = bought(world.mine)
+    today = timezone.localdate()
+    services.record_mileage(actor=None, purchase=purchase, km=3000, read_on=today)
+    days = {
+        "today": today,
+        "tomorrow": today + datetime.timedelta(days=1),
+        "before": purchase.purchased_on - datetime.timedelta(days=1),
+    }
+    body = {
+        k: v.format(**{n: d.isoformat() for n, d in days.items()}) if isinstance(v, str) else v
+        for k, v in body.items()
+    }
+    before = everything()
+    response = api(fresh(cast.consultant)).post(
+        mileage_url(world.mine, purchase), body, format="json"
+    )
+    assert (response.status_code, response.json()) == (400, invalid(fields))
+    assert everything() == before
+
+
+@pytest.mark.parametrize(
+    ("persona", "name", "status", "expected"),
+    [
+        ("promoter", "field", 403, DENIED),
+        ("commissioner", "mine", 403, DENIED),
+        ("broker", "referral", 403, DENIED),
+        ("other_consultant", "mine", 404, NOT_FOUND),
+        ("other_manager", "mine", 404, NOT_FOUND),
+    ],
+)
+def test_others_cannot_record_the_mileage(
+    cast: Any, api: Any, world: World, persona: str, name: str, status: int, expected: dict
+) -> None:
+    customer = getattr(world, name)
+    purchase = bought(customer)
+    before = everything()
+    response = api(fresh(cast.all()[persona])).post(
+        mileage_url(customer, purchase),
+        {"km": 1000, "read_on": timezone.localdate().isoformat()},
+        format="json",
+    )
+    assert (response.status_code, response.json()) == (status, expected)
+    assert everything() == before
+
+
+@pytest.mark.parametrize("purchase_id", ["{theirs}", "999999", "9223372036854775808"])
+def test_a_purchase_of_another_customer_is_404(
+    cast: Any, api: Any, world: World, purchase_id: str
+) -> None:
+    bought(world.mine)
+    theirs = bought(world.theirs)
+    before = everything()
+    response = api(fresh(cast.admin)).post(
+        mileage_url(world.mine, purchase_id.format(theirs=theirs.pk)),
+        {"km": 1000, "read_on": timezone.localdate().isoformat()},
+        format="json",
+    )
+    assert (response.status_code, response.json()) == (404, NOT_FOUND)
+    assert everything() == before
+
+
+def test_the_schema_documents_the_mileage_routes(cast: Any, api: Any) -> None:
+    schema = api(cast.admin).get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    if not schema["content-type"].startswith("application/json"):
+        import yaml
+
+        paths = yaml.safe_load(schema.content)["paths"]
+    else:
+        paths = schema.json()["paths"]
+    post = paths["/api/v1/customers/{id}/purchases/{purchase_id}/mileage-readings/"]["post"]
+    assert set(post["responses"]) >= {"201"}
+    assert "requestBody" in post
+    assert "get" in paths["/api/v1/customers/{id}/purchases/"]
 
 
 # --- tags -----------------------------------------------------------------------------------

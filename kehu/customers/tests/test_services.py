@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import translation
+from django.utils import timezone, translation
 
 from kehu.core.models import AuditEvent
 from kehu.core.testing import actions_since, mark, refuser
@@ -25,6 +25,7 @@ from kehu.customers.models import (
     Customer,
     CustomerPhone,
     CustomerTag,
+    MileageReading,
     Purchase,
     Relation,
     StageRequirement,
@@ -52,6 +53,7 @@ def db_state() -> dict[str, Any]:
         "relations": list(Relation.objects.order_by("pk").values()),
         "anniversaries": list(Anniversary.objects.order_by("pk").values()),
         "purchases": list(Purchase.objects.order_by("pk").values()),
+        "mileage": list(MileageReading.objects.order_by("pk").values()),
         "requirements": list(StageRequirement.objects.order_by("pk").values()),
         "audit": AuditEvent.objects.count(),
     }
@@ -505,6 +507,109 @@ def test_others_may_not_record_purchases(cast, persona):
         product="A栋101",
         amount=Decimal("1"),
         purchased_on=datetime.date(2025, 1, 1),
+    )
+
+
+# --- mileage readings ----------------------------------------------------------------------------
+
+
+def bought_car(staff, days_ago: int = 60) -> Purchase:
+    customer = customer_of(staff)
+    return services.record_purchase(
+        actor=staff,
+        customer=customer,
+        product="宝马 X3",
+        amount=Decimal("300000"),
+        purchased_on=timezone.localdate() - datetime.timedelta(days=days_ago),
+    )
+
+
+@pytest.mark.parametrize("persona", ["consultant", "manager", "region_manager", "admin"])
+def test_whoever_may_edit_the_customer_records_the_mileage(cast, persona):
+    purchase = bought_car(cast.consultant)
+    actor = getattr(cast, persona)
+    today = timezone.localdate()
+    since = mark()
+    first = services.record_mileage(
+        actor=actor, purchase=purchase, km=1200, read_on=today - datetime.timedelta(days=30)
+    )
+    same_km = services.record_mileage(actor=actor, purchase=purchase, km=1200, read_on=today)
+    assert list(
+        MileageReading.objects.filter(purchase=purchase).values_list(
+            "pk", "km", "read_on", "recorded_by_id"
+        )
+    ) == [
+        (first.pk, 1200, today - datetime.timedelta(days=30), actor.pk),
+        (same_km.pk, 1200, today, actor.pk),
+    ]
+    assert actions_since(since) == [("customers.mileage.add", persona)] * 2
+    event = AuditEvent.objects.order_by("-pk").first()
+    assert (event.object_id, event.after["km"], event.after["purchase"]) == (
+        str(purchase.customer_id),
+        1200,
+        purchase.pk,
+    )
+
+
+@pytest.mark.parametrize(
+    ("km", "days_ago", "errors"),
+    [
+        (-1, 0, {"km": ["The kilometres are a whole number from 0 to 2000000."]}),
+        (2_000_001, 0, {"km": ["The kilometres are a whole number from 0 to 2000000."]}),
+        ("5000", 0, {"km": ["The kilometres are a whole number from 0 to 2000000."]}),
+        (True, 0, {"km": ["The kilometres are a whole number from 0 to 2000000."]}),
+        (5000, 61, {"read_on": ["A reading cannot be dated before the purchase."]}),
+        (5000, -1, {"read_on": ["A reading cannot be dated in the future."]}),
+        (5000, None, {"read_on": ["Give the date of the reading."]}),
+        (
+            -5,
+            -1,
+            {
+                "km": ["The kilometres are a whole number from 0 to 2000000."],
+                "read_on": ["A reading cannot be dated in the future."],
+            },
+        ),
+        (
+            2999,
+            10,
+            {"km": ["An earlier reading already shows 3000 km; a reading cannot be lower."]},
+        ),
+        (
+            2999,
+            20,
+            {"km": ["An earlier reading already shows 3000 km; a reading cannot be lower."]},
+        ),
+        (3001, 30, {"km": ["A later reading shows only 3000 km; a reading cannot be higher."]}),
+    ],
+)
+def test_bad_readings_are_refused(cast, km, days_ago, errors):
+    purchase = bought_car(cast.consultant, days_ago=60)
+    today = timezone.localdate()
+    services.record_mileage(
+        actor=cast.consultant, purchase=purchase, km=3000, read_on=today - datetime.timedelta(20)
+    )
+    read_on = None if days_ago is None else today - datetime.timedelta(days=days_ago)
+    error = refused(
+        ValidationError,
+        services.record_mileage,
+        actor=cast.consultant,
+        purchase=purchase,
+        km=km,
+        read_on=read_on,
+    )
+    assert error.message_dict == errors
+
+
+@pytest.mark.parametrize("persona", OUTSIDERS)
+def test_others_may_not_record_the_mileage(cast, persona):
+    purchase = bought_car(cast.consultant)
+    refused(
+        PermissionDenied,
+        services.record_mileage,
+        actor=getattr(cast, persona),
+        purchase=purchase,
+        km=1000,
+        read_on=timezone.localdate(),
     )
 
 

@@ -21,6 +21,8 @@ from kehu.customers.models import (
     Customer,
     CustomerPhone,
     CustomerTag,
+    MileageReading,
+    Purchase,
     Relation,
     Tag,
 )
@@ -92,6 +94,8 @@ def db_state() -> dict[str, Any]:
         "tags": list(CustomerTag.objects.order_by("pk").values()),
         "relations": list(Relation.objects.order_by("pk").values()),
         "anniversaries": list(Anniversary.objects.order_by("pk").values()),
+        "purchases": list(Purchase.objects.order_by("pk").values()),
+        "mileage": list(MileageReading.objects.order_by("pk").values()),
         "activities": list(Activity.objects.order_by("pk").values()),
         "stage_changes": list(StageChange.objects.order_by("pk").values()),
         "assignments": list(Assignment.objects.order_by("pk").values()),
@@ -746,6 +750,102 @@ def test_an_occasion_without_a_date_is_refused(cast: Cast, world, web: Any):
     assert response.context["anniversary_form"].errors == {
         "date": ["Give a solar date or a lunar one."]
     }
+    assert db_state() == before
+
+
+def _car(customer: Customer) -> Purchase:
+    from decimal import Decimal
+
+    return services.record_purchase(
+        actor=None,
+        customer=customer,
+        product="宝马 X3",
+        amount=Decimal("300000"),
+        purchased_on=timezone.localdate() - datetime.timedelta(days=40),
+    )
+
+
+def test_the_mileage_is_recorded_on_the_customer_page(cast: Cast, world, web: Any):
+    mine = world["mine"]
+    purchase = _car(mine)
+    client = web(cast.manager)
+    today = timezone.localdate()
+
+    response = client.post(
+        f"/customers/{mine.pk}/edit/",
+        {
+            "form": "mileage",
+            "purchase": str(purchase.pk),
+            "km": "4000",
+            "read_on": today.isoformat(),
+        },
+    )
+
+    assert response.status_code == 302
+    assert list(
+        MileageReading.objects.values_list("purchase_id", "km", "read_on", "recorded_by_id")
+    ) == [(purchase.pk, 4000, today, cast.manager.pk)]
+    assert (
+        AuditEvent.objects.order_by("-pk").values_list("action", flat=True)[0]
+        == "customers.mileage.add"
+    )
+    content = client.get(f"/customers/{mine.pk}/").content.decode()
+    assert f"4000 km on {today:%Y-%m-%d}" in content
+    assert 'name="form" value="mileage"' in content
+
+
+@pytest.mark.parametrize(
+    ("post", "errors"),
+    [
+        ({"km": "-3", "read_on": "{today}"}, {"km": ["The kilometres are a whole number from 0 to 2000000."]}),
+        ({"km": "100", "read_on": "{today}"}, {"km": ["An earlier reading already shows 500 km; a reading cannot be lower."]}),
+        ({"km": "900", "read_on": "{tomorrow}"}, {"read_on": ["A reading cannot be dated in the future."]}),
+        ({"km": "900", "read_on": "{before}"}, {"read_on": ["A reading cannot be dated before the purchase."]}),
+        ({"km": "900", "read_on": "{today}", "purchase": "999999"}, {"purchase": ["Select a valid choice. 999999 is not one of the available choices."]}),
+    ],
+)  # fmt: skip
+def test_a_bad_reading_is_refused_on_the_page(cast: Cast, world, web: Any, post, errors):
+    mine = world["mine"]
+    purchase = _car(mine)
+    today = timezone.localdate()
+    services.record_mileage(actor=None, purchase=purchase, km=500, read_on=today)
+    days = {
+        "today": today,
+        "tomorrow": today + datetime.timedelta(days=1),
+        "before": purchase.purchased_on - datetime.timedelta(days=1),
+    }
+    data = {"form": "mileage", "purchase": str(purchase.pk)} | {
+        k: v.format(**{n: d.isoformat() for n, d in days.items()}) for k, v in post.items()
+    }
+    before = db_state()
+
+    response = web(cast.consultant).post(f"/customers/{mine.pk}/edit/", data)
+
+    assert response.status_code == 200
+    assert response.context["mileage_form"].errors == errors
+    assert db_state() == before
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("commissioner", 403), ("other_consultant", 404), ("other_manager", 404), ("promoter", 404)],
+)
+def test_the_mileage_denied_changes_nothing(cast: Cast, world, web: Any, persona, status):
+    mine = world["mine"]
+    purchase = _car(mine)
+    before = db_state()
+
+    response = web(getattr(cast, persona)).post(
+        f"/customers/{mine.pk}/edit/",
+        {
+            "form": "mileage",
+            "purchase": str(purchase.pk),
+            "km": "1000",
+            "read_on": timezone.localdate().isoformat(),
+        },
+    )
+
+    assert response.status_code == status
     assert db_state() == before
 
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
-from kehu.customers.services import add_anniversary, record_purchase, update_customer
+from kehu.customers.services import (
+    add_anniversary,
+    record_mileage,
+    record_purchase,
+    update_customer,
+)
 from kehu.occasions import occurrences, rules
 from kehu.occasions.models import LifecycleReminder, LifecycleRule, OccasionDate
 from kehu.occasions.tasks import refresh_occasions_task
@@ -135,3 +141,99 @@ def test_a_malformed_stored_lunar_date_is_skipped_not_a_crash(cast):
     customer = customer_of(cast.consultant)
     Customer.objects.filter(pk=customer.pk).update(lunar_birthday={"month": 13})
     assert occurrences.refresh_customer_occasions(customer.pk) == 0
+
+
+# --- mileage readings -----------------------------------------------------------------------
+
+
+def _first_service(purchase: Any) -> list[tuple[int, datetime.date]]:
+    rule = LifecycleRule.objects.get(kind="service", km_after=5000)
+    return list(
+        LifecycleReminder.objects.filter(purchase=purchase, rule=rule).values_list(
+            "sequence", "due_on"
+        )
+    )
+
+
+def test_a_reading_recomputes_the_purchase_reminders_from_its_rate(cast):
+    customer = customer_of(cast.consultant)
+    today = timezone.localdate()
+    bought = today - datetime.timedelta(days=40)
+    purchase = record_purchase(
+        actor=cast.consultant,
+        customer=customer,
+        product="宝马 X3",
+        amount=Decimal("300000"),
+        purchased_on=bought,
+    )
+    assert _first_service(purchase) == [(1, rules.add_months(bought, 4))]  # assumed rate
+    periodic = LifecycleRule.objects.get(kind="service", km_after=15000)
+    callback = LifecycleRule.objects.get(kind="callback")
+    untouched = sorted(
+        LifecycleReminder.objects.filter(purchase=purchase)
+        .exclude(rule__in=[periodic, LifecycleRule.objects.get(kind="service", km_after=5000)])
+        .values_list("rule_id", "sequence", "due_on")
+    )
+
+    # 4,000 km in 40 days: 5,000 km after 50 days.
+    record_mileage(actor=cast.consultant, purchase=purchase, km=4000, read_on=today)
+    assert _first_service(purchase) == [(1, bought + datetime.timedelta(days=50))]
+    # 15,000 km after 150 days, then every 12 months (within the 400-day horizon).
+    assert list(
+        LifecycleReminder.objects.filter(purchase=purchase, rule=periodic).values_list(
+            "sequence", "due_on"
+        )
+    ) == [(1, bought + datetime.timedelta(days=150))]
+    # Rules counted in months only do not move.
+    assert (
+        sorted(
+            LifecycleReminder.objects.filter(purchase=purchase)
+            .exclude(rule__kind="service")
+            .values_list("rule_id", "sequence", "due_on")
+        )
+        == untouched
+    )
+    assert callback.pk not in {r for r, *_ in untouched}  # 36 months: beyond the horizon
+
+    # A later reading past the mark: due on the reading's date.
+    record_mileage(actor=cast.manager, purchase=purchase, km=5600, read_on=today)
+    assert _first_service(purchase) == [(1, today)]
+
+
+def test_the_nightly_job_uses_the_readings_too(cast):
+    customer = customer_of(cast.consultant)
+    today = timezone.localdate()
+    purchases = [
+        record_purchase(
+            actor=cast.consultant,
+            customer=customer,
+            product=f"奔驰 {i}",
+            amount=Decimal("1"),
+            purchased_on=today - datetime.timedelta(days=30 + i),
+        )
+        for i in range(3)
+    ]
+    record_mileage(actor=cast.consultant, purchase=purchases[0], km=2500, read_on=today)
+    record_mileage(actor=cast.consultant, purchase=purchases[2], km=1000, read_on=today)
+    after_hooks = sorted(
+        LifecycleReminder.objects.values_list("purchase_id", "rule_id", "sequence", "due_on")
+    )
+    LifecycleReminder.objects.all().delete()
+    occurrences.refresh_all_reminders(batch=2)
+    assert (
+        sorted(
+            LifecycleReminder.objects.values_list("purchase_id", "rule_id", "sequence", "due_on")
+        )
+        == after_hooks
+    )
+    # A rule change rebuilds from the readings as well.
+    rule = LifecycleRule.objects.get(kind="service", km_after=5000)
+    LifecycleReminder.objects.filter(rule=rule).delete()
+    occurrences.rebuild_rule_reminders(rule)
+    assert (
+        sorted(
+            LifecycleReminder.objects.values_list("purchase_id", "rule_id", "sequence", "due_on")
+        )
+        == after_hooks
+    )
+    assert _first_service(purchases[0]) == [(1, today + datetime.timedelta(days=30))]

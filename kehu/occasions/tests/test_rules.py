@@ -174,3 +174,125 @@ def test_the_fast_conversion_agrees_with_the_archive_rule(month, day, is_leap, y
 
     lunar = {"month": month, "day": day, "is_leap": is_leap}
     assert rules._lunar_in_year(month, day, is_leap, year) == solar_day(lunar, year)
+
+
+# --- mileage readings -----------------------------------------------------------------------
+
+FIRST_SERVICE = {"months_after": 6, "km_after": 5000, "km_per_month": 1250}
+
+
+def test_without_a_reading_the_assumed_rate_applies_as_before():
+    bought = D(2026, 1, 15)
+    assert rules.first_due_on(bought, **FIRST_SERVICE) == D(2026, 5, 15)
+    assert rules.first_due_on(bought, **FIRST_SERVICE, reading=None) == D(2026, 5, 15)
+    # A reading does nothing to a rule counted in months only.
+    assert rules.due_dates(
+        bought,
+        months_after=36,
+        km_after=None,
+        km_per_month=1250,
+        repeat_months=12,
+        occurrences=2,
+        until=D(2030, 2, 1),
+        reading=(90000, D(2026, 3, 1)),
+    ) == [(1, D(2029, 1, 15)), (2, D(2030, 1, 15))]
+
+
+def test_a_reading_showing_fast_driving_brings_the_service_forward():
+    bought = D(2026, 1, 1)
+    # 3,000 km in the first 31 days: 5,000 km after 31 * 5000 / 3000 = 51.67 → 52 days.
+    assert rules.first_due_on(bought, **FIRST_SERVICE, reading=(3000, D(2026, 2, 1))) == D(
+        2026, 2, 22
+    )
+
+
+def test_a_reading_showing_slow_driving_defers_to_the_months():
+    bought = D(2026, 1, 1)
+    # 500 km in 59 days: 5,000 km would take 590 days, so the 6 months come first.
+    assert rules.first_due_on(bought, **FIRST_SERVICE, reading=(500, D(2026, 3, 1))) == D(
+        2026, 7, 1
+    )
+    # A rule in kilometres only waits for the observed rate.
+    assert rules.first_due_on(
+        bought, months_after=None, km_after=5000, km_per_month=1250, reading=(500, D(2026, 3, 1))
+    ) == D(2026, 1, 1) + datetime.timedelta(days=590)
+
+
+def test_a_reading_already_past_the_mark_is_due_on_the_reading_date():
+    bought = D(2026, 1, 1)
+    assert rules.first_due_on(bought, **FIRST_SERVICE, reading=(5000, D(2026, 2, 10))) == D(
+        2026, 2, 10
+    )
+    assert rules.first_due_on(bought, **FIRST_SERVICE, reading=(9000, D(2026, 3, 10))) == D(
+        2026, 3, 10
+    )
+
+
+def test_an_early_reading_is_averaged_over_at_least_a_month():
+    bought = D(2026, 1, 1)
+    # 1,000 km on the day after delivery: counted over 30 days, 5,000 km at day 150.
+    assert rules.km_due_on(bought, 5000, 1000, D(2026, 1, 2)) == D(2026, 5, 31)
+    # On the day of the purchase itself: the same floor, no division by zero.
+    assert rules.km_due_on(bought, 5000, 1000, bought) == D(2026, 5, 31)
+
+
+def test_a_reading_of_zero_km_keeps_the_assumed_rate():
+    bought = D(2026, 1, 1)
+    assert rules.km_due_on(bought, 5000, 0, D(2026, 3, 1)) is None
+    assert rules.first_due_on(bought, **FIRST_SERVICE, reading=(0, D(2026, 3, 1))) == D(2026, 5, 1)
+
+
+def test_repeats_count_from_the_first_date_when_a_reading_sets_it():
+    assert rules.due_dates(
+        D(2026, 1, 1),
+        months_after=12,
+        km_after=15000,
+        km_per_month=1250,
+        repeat_months=12,
+        occurrences=None,
+        until=D(2028, 6, 1),
+        reading=(6000, D(2026, 3, 2)),  # 60 days: 15,000 km after 150 days
+    ) == [(1, D(2026, 5, 31)), (2, D(2027, 5, 31)), (3, D(2028, 5, 31))]
+
+
+readings = st.tuples(
+    st.dates(D(2000, 1, 1), D(2040, 12, 31)),
+    st.integers(0, 3000),  # days from the purchase to the reading
+    st.integers(0, 400_000),  # km
+    st.integers(1, 200_000),  # km_after
+    st.one_of(st.none(), st.integers(0, 240)),  # months_after
+    st.integers(1, 50_000),  # km_per_month
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(readings)
+def test_reading_properties(case):
+    bought, days, km, km_after, months_after, km_per_month = case
+    read_on = bought + datetime.timedelta(days=days)
+    with_reading = rules.first_due_on(
+        bought,
+        months_after=months_after,
+        km_after=km_after,
+        km_per_month=km_per_month,
+        reading=(km, read_on),
+    )
+    assumed = rules.first_due_on(
+        bought, months_after=months_after, km_after=km_after, km_per_month=km_per_month
+    )
+    by_months = None if months_after is None else rules.add_months(bought, months_after)
+    # Never later than the months allow, never before the purchase.
+    assert with_reading >= bought
+    if by_months is not None:
+        assert with_reading <= by_months
+    if km == 0:
+        assert with_reading == assumed  # no rate observed: as without a reading
+        return
+    observed = rules.km_due_on(bought, km_after, km, read_on)
+    assert observed is not None and observed >= read_on  # never before the reading
+    if km >= km_after:
+        assert observed == read_on
+    assert with_reading == (observed if by_months is None else min(observed, by_months))
+    # More kilometres by the same day never make the reminder later.
+    faster = rules.km_due_on(bought, km_after, km + 1000, read_on)
+    assert faster is not None and faster <= observed
