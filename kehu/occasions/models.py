@@ -107,8 +107,9 @@ class OccasionDate(models.Model):
 
 class LifecycleRule(models.Model):
     """When a purchase calls for a reminder: ``months_after`` the purchase, or when
-    ``km_after`` kilometres are likely driven (``km_per_month`` assumed, mileage being
-    unknown), then every ``repeat_months`` up to ``occurrences`` times."""
+    ``km_after`` kilometres are driven (at the purchase's observed rate once it has a
+    mileage reading, at the assumed ``km_per_month`` until then), then every
+    ``repeat_months`` up to ``occurrences`` times."""
 
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=16, choices=LifecycleKind.choices)
