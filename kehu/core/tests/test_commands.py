@@ -417,8 +417,6 @@ def test_org_list_orders_siblings_by_id_as_a_number(db):
     OrgNode.objects.filter(pk=team.pk).update(path=team.path.replace(f"/{team.pk}/", "/99/"))
     kehu("org", "add", "华东/上海/二组")
     second = OrgNode.objects.get(name="二组")
-    OrgNode.objects.filter(pk=second.pk).update(
-        path=second.path.replace(f"/{second.pk}/", "/100/")
-    )
+    OrgNode.objects.filter(pk=second.pk).update(path=second.path.replace(f"/{second.pk}/", "/100/"))
     lines = kehu("org", "list").splitlines()
     assert [line.strip().split(" ")[0] for line in lines[-2:]] == ["一组", "二组"]
