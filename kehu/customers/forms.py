@@ -286,6 +286,27 @@ class AnniversaryForm(BootstrapMixin, forms.Form):
         }
 
 
+class PurchaseForm(BootstrapMixin, forms.Form):
+    """A sale to the customer. Only the types are checked here; the product's length,
+    the amount's range and the date's are the service's, so the page says what the API
+    says."""
+
+    product = forms.CharField(
+        label=_("Product"), required=False, widget=forms.TextInput(attrs={"maxlength": 100})
+    )
+    amount = forms.DecimalField(
+        label=_("Amount (yuan)"),
+        widget=forms.NumberInput(attrs={"min": 0, "step": "0.01", "inputmode": "decimal"}),
+    )
+    purchased_on = forms.DateField(
+        label=_("Date of purchase"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
 class MileageForm(BootstrapMixin, forms.Form):
     """An odometer reading on one of the customer's purchases; the service checks the
     numbers and the date against the purchase and its other readings."""

@@ -47,6 +47,10 @@ MAX_TEXT = {"name": 100, "title": 20, "address": 200, "wechat": 64, "email": 254
 MAX_PROFILE_VALUE = 500
 #: The highest odometer reading accepted (more than any vehicle's life).
 MAX_KM = 2_000_000
+#: Purchases: amounts below this (Purchase.amount holds 12 digits before the point), and
+#: dates from this day to today.
+AMOUNT_LIMIT = Decimal("1000000000000")
+EARLIEST_PURCHASE = datetime.date(1900, 1, 1)
 
 
 def _deny() -> PermissionDenied:
@@ -460,16 +464,49 @@ def refresh_contribution(customer: Customer) -> Decimal:
     return value
 
 
+def _purchase_errors(product: Any, amount: Any, purchased_on: Any) -> dict[str, list[str]]:
+    """What is wrong with a purchase, by field: the same messages for the page and the
+    API, whatever checks of their own they made before."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(product, str) or not 1 <= len(product.strip()) <= 100:
+        errors["product"] = [_("Name the product (at most 100 characters).")]
+    if isinstance(amount, bool) or not isinstance(amount, Decimal | int):
+        errors["amount"] = [_("Enter an amount in yuan, for example 7950.")]
+    else:
+        amount = Decimal(amount)
+        if not amount.is_finite():
+            errors["amount"] = [_("Enter an amount in yuan, for example 7950.")]
+        elif amount < 0:
+            errors["amount"] = [_("The amount cannot be negative.")]
+        elif amount >= AMOUNT_LIMIT or amount != amount.quantize(Decimal("0.01")):
+            errors["amount"] = [
+                _("An amount is below 1,000,000,000,000 yuan, with at most 2 decimals.")
+            ]
+    if not isinstance(purchased_on, datetime.date) or isinstance(purchased_on, datetime.datetime):
+        errors["purchased_on"] = [_("Give the date of the purchase.")]
+    elif purchased_on > timezone.localdate():
+        errors["purchased_on"] = [_("A purchase cannot be dated in the future.")]
+    elif purchased_on < EARLIEST_PURCHASE:
+        errors["purchased_on"] = [_("A purchase cannot be dated before 1900.")]
+    return errors
+
+
 @transaction.atomic
 def record_purchase(
     *, actor: Any, customer: Customer, product: str, amount: Decimal, purchased_on: datetime.date
 ) -> Purchase:
+    """Record a sale to the customer: whoever may edit the customer may. A product of 1
+    to 100 characters, an amount from 0 (below 10^12, at most 2 decimals), a date from
+    1900 to today. The contribution values (the customer's, and of whoever referred
+    them) are refreshed and the life-cycle reminders built (kehu.customers.hooks)."""
     if not can_edit_customer(actor, customer):
         raise _deny()
-    if amount < 0:
-        raise ValidationError({"amount": [_("The amount cannot be negative.")]})
+    errors = _purchase_errors(product, amount, purchased_on)
+    if errors:
+        raise ValidationError(errors)
+    amount = Decimal(amount).quantize(Decimal("0.01"))
     row = Purchase.objects.create(
-        customer=customer, product=(product or "")[:100], amount=amount, purchased_on=purchased_on
+        customer=customer, product=product.strip(), amount=amount, purchased_on=purchased_on
     )
     refresh_contribution(customer)
     hooks.purchase_recorded(row, customer)

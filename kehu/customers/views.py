@@ -38,6 +38,7 @@ from kehu.customers.forms import (
     MileageForm,
     PhoneForm,
     ProfileForm,
+    PurchaseForm,
     RelationForm,
     TagForm,
     profile_label,
@@ -292,6 +293,7 @@ def detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> di
                 "tag_form": forms.get("tag_form") or TagForm(),
                 "relation_form": forms.get("relation_form") or RelationForm(user=user),
                 "anniversary_form": forms.get("anniversary_form") or AnniversaryForm(),
+                "purchase_form": forms.get("purchase_form") or PurchaseForm(),
                 "mileage_form": forms.get("mileage_form") or MileageForm(purchases=purchases),
                 "activity_form": forms.get("activity_form") or ActivityForm(),
                 "stage_form": forms.get("stage_form")
@@ -445,6 +447,16 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     apply_service_errors(form, exc)
                 else:
                     messages.success(request, _("Occasion added."))
+                    return redirect("customers:detail", pk=customer.pk)
+        elif which == "purchase":
+            form = forms["purchase_form"] = PurchaseForm(request.POST)
+            if form.is_valid():
+                try:
+                    services.record_purchase(actor=user, customer=customer, **form.cleaned_data)
+                except ValidationError as exc:
+                    apply_service_errors(form, exc)
+                else:
+                    messages.success(request, _("Purchase recorded."))
                     return redirect("customers:detail", pk=customer.pk)
         elif which == "mileage":
             form = forms["mileage_form"] = MileageForm(

@@ -67,6 +67,23 @@ class WholeNumberField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string", "format": "decimal"}]})
+class AmountField(serializers.DecimalField):
+    """An amount in yuan: a JSON number or a decimal string ("7950.5"), not true/false, a
+    list or an object. Its range and decimals are the service's to check, so the page and
+    the API say the same."""
+
+    default_error_messages = {"invalid": _("Enter an amount in yuan, for example 7950.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=None, decimal_places=None, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, str | int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictBooleanField(serializers.BooleanField):
     """true or false, nothing else ("yes", 1 and "1" are errors)."""
 
@@ -615,6 +632,18 @@ class MileageReadingCreateSerializer(StrictSerializer):
     read_on = serializers.DateField(
         help_text=_("The day the odometer was read: from the purchase date to today.")
     )
+
+
+class PurchaseCreateSerializer(StrictSerializer):
+    product = TextField(
+        max_length=None, allow_blank=True, help_text=_("What was sold: 1 to 100 characters.")
+    )
+    amount = AmountField(
+        help_text=_(
+            "In yuan, a JSON number or a decimal string: from 0, below 10^12, at most 2 decimals."
+        )
+    )
+    purchased_on = serializers.DateField(help_text=_("The day of the sale: from 1900 to today."))
 
 
 class PurchaseSerializer(serializers.Serializer):

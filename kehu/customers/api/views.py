@@ -147,11 +147,35 @@ class CustomerViewSet(VisibleMixin, viewsets.ReadOnlyModelViewSet):
         services.add_relation(actor=request.user, customer=customer, **data.validated_data)
         return self._detail(customer, status.HTTP_201_CREATED)
 
-    @extend_schema(responses=s.PurchaseSerializer(many=True), filters=False)
-    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    @extend_schema(
+        methods=["GET"],
+        summary="List the customer's purchases",
+        responses=s.PurchaseSerializer(many=True),
+        filters=False,
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Record a purchase",
+        description=(
+            "Record a sale to the customer: whoever may edit the customer may. The "
+            "contribution values and the life-cycle reminders follow (docs/occasions.md)."
+        ),
+        request=s.PurchaseCreateSerializer,
+        responses={201: s.PurchaseSerializer},
+        filters=False,
+    )
+    @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
     def purchases(self, request: Request, pk: Any = None) -> Response:
-        """The customer's purchases, newest first, each with its mileage readings."""
+        """The customer's purchases, newest first, each with its mileage readings; POST
+        records one."""
         customer = self.get_object()
+        if request.method == "POST":
+            data = s.PurchaseCreateSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            row = services.record_purchase(
+                actor=request.user, customer=customer, **data.validated_data
+            )
+            return Response(s.PurchaseSerializer(row).data, status=status.HTTP_201_CREATED)
         rows = customer.purchases.prefetch_related(
             Prefetch(
                 "mileage_readings", queryset=MileageReading.objects.order_by("read_on", "km", "id")

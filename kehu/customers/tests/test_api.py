@@ -789,19 +789,179 @@ def test_a_purchase_of_another_customer_is_404(
     assert everything() == before
 
 
+def purchases_url(customer: Customer) -> str:
+    return f"{URL}{customer.pk}/purchases/"
+
+
+def a_sale(**changes: Any) -> dict[str, Any]:
+    day = timezone.localdate() - datetime.timedelta(days=30)
+    return {"product": "宝马 X3", "amount": "300000.50", "purchased_on": day.isoformat()} | changes
+
+
+@pytest.mark.parametrize("persona", ["consultant", "manager", "region_manager", "admin"])
+def test_who_may_edit_records_a_purchase(cast: Any, api: Any, world: World, persona: str) -> None:
+    client = api(fresh(cast.all()[persona]))
+    before = last_event_pk()
+    response = client.post(purchases_url(world.mine), a_sale(amount=1999.9), format="json")
+    assert response.status_code == 201, response.content
+    row = Purchase.objects.get()
+    expected = {
+        "id": row.pk,
+        "product": "宝马 X3",
+        "amount": "1999.90",
+        "purchased_on": (timezone.localdate() - datetime.timedelta(days=30)).isoformat(),
+        "mileage_readings": [],
+    }
+    assert response.json() == expected
+    assert (row.customer_id, row.amount) == (world.mine.pk, Decimal("1999.90"))
+    assert [(e.action, e.object_id) for e in new_events(before)] == [
+        ("customers.purchase.add", str(world.mine.pk))
+    ]
+    assert client.get(purchases_url(world.mine)).json() == [expected]
+
+
+def test_a_recorded_purchase_moves_the_contribution_and_builds_reminders(
+    cast: Any, api: Any, world: World
+) -> None:
+    from kehu.occasions.models import LifecycleReminder
+
+    client = api(fresh(cast.consultant))
+    first = client.post(purchases_url(world.mine), a_sale(amount="100000"), format="json")
+    assert first.status_code == 201, first.content
+    world.mine.refresh_from_db()
+    assert world.mine.contribution_value == Decimal("0")  # the first purchase is not a repeat
+    reminders = LifecycleReminder.objects.filter(purchase_id=first.json()["id"])
+    assert {r.rule.kind for r in reminders.select_related("rule")} == {"service", "insurance"}
+    assert {(r.customer_id, r.owner_id) for r in reminders} == {(world.mine.pk, cast.consultant.pk)}
+    second = client.post(purchases_url(world.mine), a_sale(amount=2500), format="json")
+    assert second.status_code == 201, second.content
+    world.mine.refresh_from_db()
+    assert world.mine.contribution_value == Decimal("2500")
+    assert LifecycleReminder.objects.filter(purchase_id=second.json()["id"]).exists()
+
+
+def test_a_purchase_counts_for_who_referred_the_customer(cast: Any, api: Any, world: World) -> None:
+    services.add_relation(actor=None, customer=world.mine, other=world.hq, kind="referred_by")
+    response = api(fresh(cast.consultant)).post(
+        purchases_url(world.mine), a_sale(amount=800), format="json"
+    )
+    assert response.status_code == 201, response.content
+    world.hq.refresh_from_db()
+    assert world.hq.contribution_value == Decimal("800")
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        ({"product": None}, {"product": ["This field is required."]}),
+        ({"product": ""}, {"product": ["Name the product (at most 100 characters)."]}),
+        ({"product": "x" * 101}, {"product": ["Name the product (at most 100 characters)."]}),
+        ({"product": 12}, {"product": ["Expected text."]}),
+        ({"amount": -1}, {"amount": ["The amount cannot be negative."]}),
+        ({"amount": "-0.01"}, {"amount": ["The amount cannot be negative."]}),
+        ({"amount": "abc"}, {"amount": ["Enter an amount in yuan, for example 7950."]}),
+        ({"amount": True}, {"amount": ["Enter an amount in yuan, for example 7950."]}),
+        ({"amount": [1]}, {"amount": ["Enter an amount in yuan, for example 7950."]}),
+        ({"amount": "1.005"}, {"amount": ["An amount is below 1,000,000,000,000 yuan, with at most 2 decimals."]}),
+        ({"amount": 1e12}, {"amount": ["An amount is below 1,000,000,000,000 yuan, with at most 2 decimals."]}),
+        ({"amount": None}, {"amount": ["This field is required."]}),
+        ({"purchased_on": "{tomorrow}"}, {"purchased_on": ["A purchase cannot be dated in the future."]}),
+        ({"purchased_on": "1899-12-31"}, {"purchased_on": ["A purchase cannot be dated before 1900."]}),
+        ({"purchased_on": "2026/03/01"}, {"purchased_on": ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]}),
+        ({"customer": 1}, {"customer": ["Unknown field, or one that cannot be changed here; valid: product, amount, purchased_on."]}),
+    ],
+)  # fmt: skip
+def test_bad_purchases_are_400_naming_the_field(
+    cast: Any, api: Any, world: World, changes: dict, fields: dict
+) -> None:
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    body = {
+        k: v.format(tomorrow=tomorrow) if isinstance(v, str) else v
+        for k, v in a_sale(**changes).items()
+        if v is not None
+    }
+    before = everything()
+    response = api(fresh(cast.consultant)).post(purchases_url(world.mine), body, format="json")
+    assert (response.status_code, response.json()) == (400, invalid(fields))
+    assert everything() == before
+
+
+def test_purchase_errors_come_in_the_request_language(cast: Any, api: Any, world: World) -> None:
+    before = everything()
+    response = api(fresh(cast.consultant), language="zh-hans").post(
+        purchases_url(world.mine), a_sale(amount=-5), format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"amount": ["金额不能为负数。"]}
+    assert everything() == before
+
+
+@pytest.mark.parametrize(
+    ("persona", "name", "status", "expected"),
+    [
+        ("commissioner", "mine", 403, DENIED),
+        ("promoter", "field", 403, DENIED),
+        ("broker", "referral", 403, DENIED),
+        ("other_consultant", "mine", 404, NOT_FOUND),
+        ("other_manager", "mine", 404, NOT_FOUND),
+    ],
+)
+def test_others_cannot_record_a_purchase(
+    cast: Any, api: Any, world: World, persona: str, name: str, status: int, expected: dict
+) -> None:
+    customer = getattr(world, name)
+    before = everything()
+    response = api(fresh(cast.all()[persona])).post(
+        purchases_url(customer), a_sale(), format="json"
+    )
+    assert (response.status_code, response.json()) == (status, expected)
+    assert everything() == before
+
+
+def test_recording_a_purchase_costs_the_same_queries_however_many_there_are(
+    cast: Any, api: Any, world: World
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(fresh(cast.consultant))
+    # The first write warms what is read once per process (the life-cycle rules, content
+    # types), so the two measured writes compare like with like.
+    assert client.post(purchases_url(world.mine), a_sale(), format="json").status_code == 201
+    counts = []
+    for existing in (1, 6):
+        for _ in range(existing):
+            bought(world.mine, days_ago=400)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(purchases_url(world.mine), a_sale(), format="json")
+        assert response.status_code == 201, response.content
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
 def test_the_schema_documents_the_mileage_routes(cast: Any, api: Any) -> None:
     schema = api(cast.admin).get("/api/schema/", HTTP_ACCEPT="application/json")
     assert schema.status_code == 200
     if not schema["content-type"].startswith("application/json"):
         import yaml
 
-        paths = yaml.safe_load(schema.content)["paths"]
+        document = yaml.safe_load(schema.content)
     else:
-        paths = schema.json()["paths"]
+        document = schema.json()
+    paths = document["paths"]
     post = paths["/api/v1/customers/{id}/purchases/{purchase_id}/mileage-readings/"]["post"]
     assert set(post["responses"]) >= {"201"}
     assert "requestBody" in post
-    assert "get" in paths["/api/v1/customers/{id}/purchases/"]
+    listing = paths["/api/v1/customers/{id}/purchases/"]
+    assert listing["get"]["responses"]["200"]["content"]["application/json"]["schema"]["type"] == (
+        "array"
+    )
+    assert "201" in listing["post"]["responses"]
+    assert "200" not in listing["post"]["responses"]
+    request_body = listing["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert request_body == {"$ref": "#/components/schemas/PurchaseCreateRequest"}
+    component = document["components"]["schemas"]["PurchaseCreateRequest"]
+    assert set(component["required"]) == {"product", "amount", "purchased_on"}
 
 
 # --- tags -----------------------------------------------------------------------------------

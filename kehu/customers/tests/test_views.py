@@ -179,6 +179,7 @@ def test_customer_page_offers_the_forms_to_those_who_may_edit(
     assert ('data-testid="followup-form"' in content) is (persona in EDITORS)
     assert ('data-testid="stage-form"' in content) is (persona in EDITORS)
     assert ('name="form" value="profile"' in content) is (persona in EDITORS)
+    assert ('name="form" value="purchase"' in content) is (persona in EDITORS)
 
 
 def test_promoters_see_numbers_masked_and_only_their_own_registrations(cast: Cast, world, web: Any):
@@ -847,6 +848,108 @@ def test_the_mileage_denied_changes_nothing(cast: Cast, world, web: Any, persona
 
     assert response.status_code == status
     assert db_state() == before
+
+
+def _sale(**changes: str) -> dict[str, str]:
+    day = timezone.localdate() - datetime.timedelta(days=10)
+    return {
+        "form": "purchase",
+        "product": "奔驰 C",
+        "amount": "250000.00",
+        "purchased_on": day.isoformat(),
+    } | changes
+
+
+@pytest.mark.parametrize("persona", ["consultant", "manager"])
+def test_a_purchase_is_recorded_on_the_customer_page(cast: Cast, world, web: Any, persona: str):
+    from decimal import Decimal
+
+    from kehu.occasions.models import LifecycleReminder
+
+    mine = world["mine"]
+    client = web(getattr(cast, persona))
+    page = client.get(f"/customers/{mine.pk}/").content.decode()
+    assert 'name="form" value="purchase"' in page
+
+    response = client.post(f"/customers/{mine.pk}/edit/", _sale())
+
+    assert response.status_code == 302
+    day = timezone.localdate() - datetime.timedelta(days=10)
+    purchase = Purchase.objects.get()
+    assert (purchase.customer_id, purchase.product, purchase.amount, purchase.purchased_on) == (
+        mine.pk,
+        "奔驰 C",
+        Decimal("250000.00"),
+        day,
+    )
+    assert LifecycleReminder.objects.filter(purchase=purchase).exists()
+    assert (
+        AuditEvent.objects.order_by("-pk").values_list("action", flat=True)[0]
+        == "customers.purchase.add"
+    )
+    content = client.get(f"/customers/{mine.pk}/").content.decode()
+    assert f"{day:%Y-%m-%d} · 奔驰 C · 250000.00" in content
+
+
+@pytest.mark.parametrize(
+    ("post", "errors"),
+    [
+        ({"product": ""}, {"product": ["Name the product (at most 100 characters)."]}),
+        ({"product": "x" * 101}, {"product": ["Name the product (at most 100 characters)."]}),
+        ({"amount": "-1"}, {"amount": ["The amount cannot be negative."]}),
+        ({"amount": "abc"}, {"amount": ["Enter a number."]}),
+        ({"amount": "1.234"}, {"amount": ["An amount is below 1,000,000,000,000 yuan, with at most 2 decimals."]}),
+        ({"purchased_on": "{tomorrow}"}, {"purchased_on": ["A purchase cannot be dated in the future."]}),
+        ({"purchased_on": "1899-12-31"}, {"purchased_on": ["A purchase cannot be dated before 1900."]}),
+        ({"purchased_on": "yesterday"}, {"purchased_on": ["Enter a valid date."]}),
+    ],
+)  # fmt: skip
+def test_a_bad_purchase_is_refused_on_the_page_with_why(cast: Cast, world, web: Any, post, errors):
+    mine = world["mine"]
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    data = _sale(**{k: v.format(tomorrow=tomorrow) for k, v in post.items()})
+    before = db_state()
+
+    response = web(cast.consultant).post(f"/customers/{mine.pk}/edit/", data)
+
+    assert response.status_code == 200
+    assert response.context["purchase_form"].errors == errors
+    content = response.content.decode()
+    assert '<details open data-testid="purchase-add">' in content
+    for message in errors.values():
+        assert f'<div class="invalid-feedback d-block">{message[0]}</div>' in content
+    assert db_state() == before
+
+
+def test_the_purchase_form_speaks_chinese(cast: Cast, world, web: Any):
+    mine = world["mine"]
+    client = web(cast.consultant, language="zh-hans")
+    assert "记录一笔购买" in client.get(f"/customers/{mine.pk}/").content.decode()
+
+    response = client.post(f"/customers/{mine.pk}/edit/", _sale(amount="-1", product=""))
+
+    assert response.context["purchase_form"].errors == {
+        "product": ["请填写产品（最多 100 个字符）。"],
+        "amount": ["金额不能为负数。"],
+    }
+    assert not Purchase.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("commissioner", 403), ("other_consultant", 404), ("other_manager", 404), ("promoter", 404)],
+)
+def test_a_purchase_denied_changes_nothing(cast: Cast, world, web: Any, persona, status):
+    mine = world["mine"]
+    client = web(getattr(cast, persona))
+    before = db_state()
+
+    response = client.post(f"/customers/{mine.pk}/edit/", _sale())
+
+    assert response.status_code == status
+    assert db_state() == before
+    if status == 403:
+        assert 'name="form" value="purchase"' not in response.content.decode()
 
 
 def test_an_unknown_form_is_not_found(cast: Cast, world, web: Any):
