@@ -36,6 +36,16 @@ DENIED = {
 }
 NOT_FOUND = {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
 
+#: Who may see a customer of the world but not edit it (403), or not see it (404):
+#: (persona, customer, status, body).
+NON_EDITORS = [
+    ("promoter", "field", 403, DENIED),
+    ("commissioner", "mine", 403, DENIED),
+    ("broker", "referral", 403, DENIED),
+    ("other_consultant", "mine", 404, NOT_FOUND),
+    ("other_manager", "mine", 404, NOT_FOUND),
+]
+
 # The world's numbers, one per customer.
 NUMBERS = {
     "mine": "13900000001",  # the consultant's (team 一组)

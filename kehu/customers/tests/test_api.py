@@ -28,6 +28,7 @@ from kehu.customers.models import (
 )
 from kehu.customers.tests.api_helpers import (  # noqa: F401 - fixtures
     DENIED,
+    NON_EDITORS,
     NOT_FOUND,
     NUMBERS,
     VISIBLE_CUSTOMERS,
@@ -635,16 +636,7 @@ def test_removing_a_number_of_another_customer_is_404(
     assert everything() == before
 
 
-@pytest.mark.parametrize(
-    ("persona", "name", "status", "expected"),
-    [
-        ("promoter", "field", 403, DENIED),
-        ("commissioner", "mine", 403, DENIED),
-        ("broker", "referral", 403, DENIED),
-        ("other_consultant", "mine", 404, NOT_FOUND),
-        ("other_manager", "mine", 404, NOT_FOUND),
-    ],
-)
+@pytest.mark.parametrize(("persona", "name", "status", "expected"), NON_EDITORS)
 def test_others_cannot_add_or_remove_numbers(
     cast: Any, api: Any, world: World, persona: str, name: str, status: int, expected: dict
 ) -> None:
@@ -748,16 +740,7 @@ def test_bad_readings_are_400_naming_the_field(
     assert everything() == before
 
 
-@pytest.mark.parametrize(
-    ("persona", "name", "status", "expected"),
-    [
-        ("promoter", "field", 403, DENIED),
-        ("commissioner", "mine", 403, DENIED),
-        ("broker", "referral", 403, DENIED),
-        ("other_consultant", "mine", 404, NOT_FOUND),
-        ("other_manager", "mine", 404, NOT_FOUND),
-    ],
-)
+@pytest.mark.parametrize(("persona", "name", "status", "expected"), NON_EDITORS)
 def test_others_cannot_record_the_mileage(
     cast: Any, api: Any, world: World, persona: str, name: str, status: int, expected: dict
 ) -> None:
@@ -896,16 +879,7 @@ def test_purchase_errors_come_in_the_request_language(cast: Any, api: Any, world
     assert everything() == before
 
 
-@pytest.mark.parametrize(
-    ("persona", "name", "status", "expected"),
-    [
-        ("commissioner", "mine", 403, DENIED),
-        ("promoter", "field", 403, DENIED),
-        ("broker", "referral", 403, DENIED),
-        ("other_consultant", "mine", 404, NOT_FOUND),
-        ("other_manager", "mine", 404, NOT_FOUND),
-    ],
-)
+@pytest.mark.parametrize(("persona", "name", "status", "expected"), NON_EDITORS)
 def test_others_cannot_record_a_purchase(
     cast: Any, api: Any, world: World, persona: str, name: str, status: int, expected: dict
 ) -> None:
