@@ -19,6 +19,7 @@ class CadenceConfig(AppConfig):
         hooks.on_activity_logged(services.on_activity_logged)
         hooks.on_stage_changed(services.on_stage_changed)
         customer_hooks.on_customer_merged(services.on_customer_merged)
+        customer_hooks.on_intent_grade_changed(services.on_intent_grade_changed)
         agenda_source(agenda.contact_items)
         # After every migrate or flush (see kehu.cadence.defaults for why).
         post_migrate.connect(ensure_defaults, sender=self, dispatch_uid="kehu-cadence-defaults")

@@ -138,6 +138,10 @@ def on_customer_merged(customer: Customer) -> None:
     refresh_due(customer)
 
 
+def on_intent_grade_changed(customer: Customer) -> None:
+    refresh_due(customer)
+
+
 def on_stage_changed(
     customer: Customer, from_stage: str, to_stage: str, actor: Any, at: datetime.datetime
 ) -> None:

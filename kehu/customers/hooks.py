@@ -18,10 +18,25 @@ if TYPE_CHECKING:
 OccasionsHook = Callable[["Customer"], None]
 PurchaseHook = Callable[["Purchase", "Customer"], None]
 MergedHook = Callable[["Customer"], None]
+GradeHook = Callable[["Customer"], None]
 
 _occasions_hooks: list[OccasionsHook] = []
 _purchase_hooks: list[PurchaseHook] = []
 _merged_hooks: list[MergedHook] = []
+_grade_hooks: list[GradeHook] = []
+
+
+def on_intent_grade_changed(func: GradeHook) -> GradeHook:
+    """Register ``func(customer)``: the customer's intent grade changed (the grading app
+    calls it; the cadence app's next due date depends on the grade)."""
+    if func not in _grade_hooks:
+        _grade_hooks.append(func)
+    return func
+
+
+def intent_grade_changed(customer: Customer) -> None:
+    for hook in _grade_hooks:
+        hook(customer)
 
 
 def on_customer_merged(func: MergedHook) -> MergedHook:

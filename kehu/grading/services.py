@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.audit import record
+from kehu.customers import hooks as customer_hooks
 from kehu.customers.choices import Stage
 from kehu.customers.models import Customer
 from kehu.customers.services import can_edit_customer, refresh_completeness
@@ -62,16 +63,6 @@ def manages_node(actor: Any, node_id: int | None) -> bool:
     if actor is None or actor.is_admin:
         return True
     return node_id is not None and node_id in actor.managed_node_ids
-
-
-def refresh_cadence(customer: Customer) -> None:
-    """Tell the cadence app the grade changed (its next call is due sooner or later),
-    if that app offers it; grading does not depend on cadence."""
-    try:
-        from kehu.cadence.services import refresh_due  # type: ignore[attr-defined]
-    except (ImportError, AttributeError):
-        return
-    refresh_due(customer)
 
 
 # --- intent -----------------------------------------------------------------------------
@@ -134,7 +125,8 @@ def assess_intent(
         after={"intent_grade": grade, "assessment": row.pk, "rule": explanation["rule"]},
     )
     if before != grade:
-        refresh_cadence(customer)
+        # The next call is due sooner or later (kehu.cadence registers the hook).
+        customer_hooks.intent_grade_changed(customer)
     return row
 
 

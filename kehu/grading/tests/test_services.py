@@ -4,8 +4,6 @@ input refused whole, audited."""
 from __future__ import annotations
 
 import datetime
-import sys
-import types
 from typing import Any
 
 import pytest
@@ -15,6 +13,7 @@ from django.utils import timezone
 from kehu.activities.services import change_stage
 from kehu.core.models import ScheduledJob
 from kehu.core.testing import actions_since, mark, refuser
+from kehu.customers import hooks as customer_hooks
 from kehu.customers.models import Customer
 from kehu.grading import services
 from kehu.grading.agenda import key_customer_reviews
@@ -101,19 +100,26 @@ def test_assess_intent_bad_input_changes_nothing(
     assert error.message_dict[field][0].startswith(message)
 
 
-def test_a_grade_change_tells_cadence_when_it_can(
+def test_a_grade_change_calls_the_grade_hook_once(
     cast: Any, world: World, monkeypatch: Any
 ) -> None:
     seen: list[int] = []
-    fake = types.ModuleType("kehu.cadence.services")
-    fake.refresh_due = lambda customer: seen.append(customer.pk)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "kehu.cadence.services", fake)
+    monkeypatch.setattr(customer_hooks, "_grade_hooks", [lambda c: seen.append(c.pk)])
     services.assess_intent(actor=cast.consultant, customer=world.mine, judgements=ALL_SIX)
     services.assess_intent(actor=cast.consultant, customer=world.mine, judgements=ALL_SIX)
     assert seen == [world.mine.pk]  # the second left the grade as it was
-    monkeypatch.setitem(sys.modules, "kehu.cadence.services", types.ModuleType("empty"))
-    services.assess_intent(actor=cast.consultant, customer=world.mine, judgements={})
-    assert Customer.objects.get(pk=world.mine.pk).intent_grade == "D"
+
+
+def test_a_grade_change_moves_the_next_due_date(cast: Any, world: World) -> None:
+    """Through the hook the cadence app registers: graded A, the customer is due daily."""
+    from kehu.cadence.models import CustomerCadence
+
+    services.assess_intent(actor=cast.consultant, customer=world.mine, judgements=ALL_SIX)
+    row = CustomerCadence.objects.get(customer=world.mine)
+    assert (row.grade, row.due_kind) == (
+        Customer.objects.get(pk=world.mine.pk).intent_grade,
+        "call_due",
+    )
 
 
 # --- referral ---------------------------------------------------------------------------
